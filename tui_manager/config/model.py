@@ -1,0 +1,197 @@
+"""The config schema: these pydantic models are the single source of truth.
+
+`autogpt-dev schema` prints their JSON Schema, and every problem a user can make in a config file is
+reported from their validation errors (see errors.py).
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+Condition = Literal["started", "ready", "completed"]
+RestartPolicy = Literal["no", "on-failure", "always"]
+SERVICE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+RESERVED_NAMES = frozenset({"system", "all"})
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    # extra="forbid": a typo in a key is an error, never silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Probe(_Strict):
+    """A readiness or liveness check. Exactly one of http, tcp, exec, log."""
+
+    http: str | None = Field(None, description="GET this URL; a 2xx or 3xx answer passes.")
+    tcp: str | None = Field(None, description="host:port that must accept a connection.")
+    exec: str | None = Field(None, description="Shell command that must exit 0.")
+    log: str | None = Field(None, description="Regex a line of the service's output must match.")
+    interval: PositiveFloat | None = Field(
+        None, description="Seconds between checks (default 0.2 for ready, 5 for health)."
+    )
+    timeout: PositiveFloat = Field(2.0, description="Seconds one check may take.")
+    failures: int = Field(3, ge=1, description="Consecutive failures before `unhealthy`.")
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> Probe:
+        kinds = [k for k in ("http", "tcp", "exec", "log") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("needs exactly one of http, tcp, exec, log")
+        if self.http is not None and not self.http.startswith(("http://", "https://")):
+            raise ValueError(f"http probe must be an http:// or https:// URL, got {self.http!r}")
+        if self.tcp is not None:
+            host, _, port = self.tcp.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"tcp probe must be host:port, got {self.tcp!r}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("http", "tcp", "exec", "log") if getattr(self, k) is not None)
+
+    @property
+    def target(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+class Dependency(_Strict):
+    """One `depends_on` edge."""
+
+    condition: Condition = Field("ready", description="What the dependency must reach first.")
+    restart: bool = Field(False, description="Restart this service whenever the dependency restarts.")
+
+
+def _signal_number(name: str) -> int:
+    sig = name.upper()
+    if not sig.startswith("SIG"):
+        sig = "SIG" + sig
+    try:
+        return int(signal.Signals[sig])
+    except KeyError:
+        raise ValueError(f"unknown signal {name!r}") from None
+
+
+class ServiceConfig(_Strict):
+    """One supervised service."""
+
+    command: str | list[str] = Field(
+        description="A string (split like a shell, no shell) or an argv list."
+    )
+    shell: bool = Field(False, description="Run the command string through /bin/sh -c.")
+    cwd: str = Field(".", description="Working directory, relative to the config file.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    env_file: str | None = Field(None, description="A dotenv file for this service only.")
+    depends_on: list[str] | dict[str, Condition | Dependency] = Field(
+        default_factory=list,
+        description='Services to wait for: a list (condition "ready") or a table of conditions.',
+    )
+    ready: Probe | None = Field(None, description="Readiness probe; none: ready once spawned.")
+    ready_timeout: PositiveFloat = Field(30, description="Seconds to become ready, else failed.")
+    health: Probe | None = Field(None, description="Liveness probe, checked while running.")
+    restart: RestartPolicy | None = Field(
+        None, description='"no", "on-failure" or "always"; default on-failure, "no" for foreground.'
+    )
+    backoff: PositiveFloat = Field(0.5, description="First restart delay, doubling.")
+    backoff_max: PositiveFloat = Field(30, description="Upper bound of the restart delay.")
+    max_restarts: int = Field(5, ge=0, description="More crashes than this in the window: failed.")
+    restart_window: PositiveFloat = Field(60, description="The crash-counting window in seconds.")
+    stop_signal: str = Field("SIGTERM", description="Signal that asks the service to stop.")
+    stop_timeout: NonNegativeFloat = Field(5, description="Seconds before SIGKILL to the tree.")
+    watch: list[str] | None = Field(
+        None, description="Dev mode globs; default: the project files its Python code imports."
+    )
+    foreground: bool | None = Field(None, description="The pinned foreground service.")
+    tty: bool = Field(False, description="Run under a pseudo-terminal.")
+    enabled: bool = Field(True, description="false: not started (dependents treat it as met).")
+
+    @field_validator("command")
+    @classmethod
+    def _command_not_empty(cls, v: str | list[str]) -> str | list[str]:
+        if (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v):
+            raise ValueError("must not be empty")
+        return v
+
+    @field_validator("stop_signal")
+    @classmethod
+    def _known_signal(cls, v: str) -> str:
+        _signal_number(v)
+        return v
+
+    @model_validator(mode="after")
+    def _health_cannot_watch_logs(self) -> ServiceConfig:
+        if self.health is not None and self.health.log is not None:
+            raise ValueError("health: a log probe can only be used for ready")
+        return self
+
+    @property
+    def stop_signal_number(self) -> int:
+        return _signal_number(self.stop_signal)
+
+    def dependencies(self) -> dict[str, Dependency]:
+        """`depends_on` normalised to name -> Dependency."""
+        if isinstance(self.depends_on, list):
+            return {name: Dependency() for name in self.depends_on}
+        return {
+            name: Dependency(condition=spec) if isinstance(spec, str) else spec
+            for name, spec in self.depends_on.items()
+        }
+
+
+class ManagerConfig(BaseSettings):
+    """The `[manager]` table; `AUTOGPT_DEV_<FIELD>` environment variables override it."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOGPT_DEV_", extra="forbid")
+
+    name: str = Field("autogpt", description="Shown in the header.")
+    state_dir: str = Field(".autogpt-dev", description="control.sock, manager.pid and logs/.")
+    log_max_bytes: int = Field(10_000_000, ge=1024, description="Per-service log rotation size.")
+    log_backups: int = Field(3, ge=0, description="Rotated log files kept.")
+    env_file: str = Field(".env", description="Loaded before anything else, if it exists.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment beats the file: that is what an override is.
+        return (env_settings, init_settings)
+
+
+class ConfigFile(_Strict):
+    """The whole file: `[manager]` and `[services.<name>]`."""
+
+    manager: dict[str, Any] = Field(default_factory=dict, description="See ManagerConfig.")
+    services: dict[str, ServiceConfig] = Field(min_length=1, description="The services.")
+
+    @field_validator("services")
+    @classmethod
+    def _names(cls, v: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        import re
+
+        for name in v:
+            if not re.match(SERVICE_NAME_PATTERN, name):
+                raise ValueError(
+                    f"service name {name!r} must be letters, digits, '_', '.', '-' (max 63)"
+                )
+            if name in RESERVED_NAMES:
+                raise ValueError(f"service name {name!r} is reserved")
+        return v
+
+
+def json_schema() -> dict[str, Any]:
+    schema = ConfigFile.model_json_schema()
+    schema["properties"]["manager"] = ManagerConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "autogpt-dev configuration"
+    return schema

@@ -1,0 +1,138 @@
+"""Typed messages of the engine, the fan-out bus, and the events.jsonl writer.
+
+Everything runs on the engine's event loop thread, so publishing is a plain synchronous call:
+a subscriber snapshotting and subscribing in the same callback can miss nothing in between.
+Subscribers must be quick (append to a buffer); a slow one must batch on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+LIFECYCLE_EVENTS = frozenset(
+    {"spawn", "ready", "unhealthy", "exit", "stop", "restart", "failed", "reload", "watching",
+     "manager_start", "manager_stop"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """A row of events.jsonl."""
+
+    service: str | None
+    event: str
+    pid: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    ts: float = field(default_factory=time.time)
+
+    def to_json(self) -> str:
+        row = {"ts": self.ts, "service": self.service, "event": self.event, "pid": self.pid}
+        row.update(self.extra)
+        return json.dumps(row, separators=(", ", ": "))
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    service: str
+    old: str
+    new: str
+    reason: str | None = None
+    ts: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class LogLines:
+    """Complete lines (decoded, newline stripped) a service wrote on one stream."""
+
+    service: str
+    stream: str  # "stdout" | "stderr" | "system"
+    lines: list[str]
+    ts: float = field(default_factory=time.time)
+
+
+Message = Lifecycle | StateChanged | LogLines
+Subscriber = Callable[[Message], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def publish(self, msg: Message) -> None:
+        for cb in list(self._subscribers):
+            try:
+                cb(msg)
+            except Exception:  # a broken view must never take the engine down
+                log.exception("event subscriber %r failed; unsubscribing it", cb)
+                self._subscribers.remove(cb)
+
+
+class EventLog:
+    """Appends every Lifecycle message to events.jsonl, one flushed line each."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = path.open("a", encoding="utf-8")
+
+    def __call__(self, msg: Message) -> None:
+        if isinstance(msg, Lifecycle):
+            self._f.write(msg.to_json() + "\n")
+            self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def describe(ev: Lifecycle) -> str:
+    """One human line for a lifecycle event (headless `system` lines, toasts)."""
+    x, s = ev.extra, ev.service
+    match ev.event:
+        case "spawn":
+            return f"{s} started (pid {ev.pid})"
+        case "ready":
+            return f"{s} ready after {x.get('after', 0):.2f}s"
+        case "exit":
+            if x.get("signal") is not None:
+                import signal as _signal
+
+                try:
+                    name = _signal.Signals(x["signal"]).name
+                except ValueError:
+                    name = str(x["signal"])
+                return f"{s} (pid {ev.pid}) killed by {name}"
+            return f"{s} (pid {ev.pid}) exited with code {x.get('code')}"
+        case "stop":
+            return f"stopping {s} ({x.get('reason')})"
+        case "restart":
+            return f"restarting {s} ({x.get('reason')})"
+        case "failed":
+            return f"{s} failed: {x.get('reason')}"
+        case "unhealthy":
+            return f"{s} unhealthy: {x.get('reason')}"
+        case "reload":
+            files = ", ".join(x.get("files", [])[:5])
+            return f"{s} reloading: changed {files}"
+        case "watching":
+            return f"watching {x.get('files', '?')} files for changes"
+        case "manager_start":
+            return f"manager started (pid {ev.pid}, config {x.get('config')})"
+        case "manager_stop":
+            return f"manager stopped (exit code {x.get('code')})"
+    return f"{s} {ev.event}"

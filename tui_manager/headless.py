@@ -1,0 +1,46 @@
+"""The non-TTY view: `HH:MM:SS name | line` for every line, the manager's own under `system`."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TextIO
+
+from .core.events import Lifecycle, LogLines, Message, describe
+
+# Bright, distinct ANSI colours for service names; `system` is always dim.
+_PALETTE = ["36", "33", "35", "32", "34", "91", "96", "93", "95", "92", "94"]
+
+
+def use_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+class HeadlessPrinter:
+    """A bus subscriber writing prefixed lines; one write per batch of lines."""
+
+    def __init__(self, names: list[str], out: TextIO, colour: bool | None = None) -> None:
+        self.out = out
+        self.colour = use_colour(out) if colour is None else colour
+        self.width = max(len(n) for n in [*names, "system"])
+        self._prefix: dict[str, str] = {}
+        for i, name in enumerate(["system", *names]):
+            padded = name.ljust(self.width)
+            code = "2" if name == "system" else _PALETTE[(i - 1) % len(_PALETTE)]
+            self._prefix[name] = f"\x1b[{code}m{padded} |\x1b[0m " if self.colour else f"{padded} | "
+
+    def prefix(self, name: str) -> str:
+        if name not in self._prefix:
+            self._prefix[name] = f"{name.ljust(self.width)} | "
+        return self._prefix[name]
+
+    def __call__(self, msg: Message) -> None:
+        if isinstance(msg, LogLines):
+            self.write(msg.service, msg.lines, msg.ts)
+        elif isinstance(msg, Lifecycle):
+            self.write("system", [describe(msg)], msg.ts)
+
+    def write(self, name: str, lines: list[str], ts: float) -> None:
+        head = time.strftime("%H:%M:%S ", time.localtime(ts)) + self.prefix(name)
+        self.out.write("".join(f"{head}{ln}\n" for ln in lines))
+        self.out.flush()
