@@ -36,26 +36,44 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def cmd(name: str, help: str, example: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        sp.add_argument("-c", "--config", type=Path, metavar="PATH",
-                        help="config file (default: discovered from the current directory)")
+        sp = sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sp.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            metavar="PATH",
+            help="config file (default: discovered from the current directory)",
+        )
         return sp
 
     up = cmd("up", "start the stack and supervise it until quit", "autogpt-dev up --dev")
-    up.add_argument("services", nargs="*", metavar="SERVICE",
-                    help="start only these (and what they depend on)")
+    up.add_argument(
+        "services", nargs="*", metavar="SERVICE", help="start only these (and what they depend on)"
+    )
     up.add_argument("--headless", action="store_true", help="prefixed logs, no dashboard")
     up.add_argument("--dev", action="store_true", help="restart services whose code changed")
-    up.add_argument("--except", dest="exclude", action="append", default=[], metavar="NAME",
-                    help="do not start NAME (dependents treat it as running elsewhere)")
+    up.add_argument(
+        "--except",
+        dest="exclude",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="do not start NAME (dependents treat it as running elsewhere)",
+    )
     up.add_argument("--env-file", type=Path, metavar="PATH", help="dotenv file to load first")
 
     st = cmd("status", "state of every service of the running instance", "autogpt-dev status")
     st.add_argument("--json", action="store_true", help="machine-readable output")
     for action in ("start", "stop", "restart"):
-        a = cmd(action, f"{action} services of the running instance",
-                f"autogpt-dev {action} scheduler")
+        a = cmd(
+            action, f"{action} services of the running instance", f"autogpt-dev {action} scheduler"
+        )
         a.add_argument("services", nargs="+", metavar="NAME")
         a.add_argument("--no-wait", action="store_true", help="do not wait for the result")
     lg = cmd("logs", "print the last lines of a service's log", "autogpt-dev logs scheduler -f")

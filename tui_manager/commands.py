@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -33,8 +34,14 @@ def dispatch(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return 2
     handler = {
-        "up": cmd_up, "check": cmd_check, "status": cmd_status, "start": cmd_action,
-        "stop": cmd_action, "restart": cmd_action, "logs": cmd_logs, "down": cmd_down,
+        "up": cmd_up,
+        "check": cmd_check,
+        "status": cmd_status,
+        "start": cmd_action,
+        "stop": cmd_action,
+        "restart": cmd_action,
+        "logs": cmd_logs,
+        "down": cmd_down,
     }[args.command]
     try:
         return handler(config, args)
@@ -61,7 +68,8 @@ def cmd_up(config: Config, args: argparse.Namespace) -> int:
             return asyncio.run(run_headless(config, args.services, args.exclude, args.dev))
         from .ui.app import run_dashboard
 
-        return run_dashboard(config, args.services, args.exclude, args.dev)
+        code: int = run_dashboard(config, args.services, args.exclude, args.dev)
+        return code
     except AlreadyRunning as e:
         err(str(e))
         return 1
@@ -71,8 +79,17 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     edges = config.edges()
     waves = graph.start_waves(edges)
     if args.json:
-        print(json.dumps({"config": str(config.path), "foreground": config.foreground,
-                          "waves": waves, "state_dir": str(config.state_dir)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "config": str(config.path),
+                    "foreground": config.foreground,
+                    "waves": waves,
+                    "state_dir": str(config.state_dir),
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"config: {config.path}")
     disabled = [n for n, s in config.services.items() if not s.enabled]
@@ -102,11 +119,18 @@ def status_rows(services: list[dict[str, Any]]) -> list[list[str]]:
         exit_ = "-" if s["exit_code"] is None else str(s["exit_code"])
         if s["exit_signal"] is not None:
             exit_ = f"sig {s['exit_signal']}"
-        rows.append([
-            s["name"] + (" *" if s["foreground"] else ""), s["state"], str(s["pid"] or "-"),
-            _fmt_duration(s["uptime"]), str(s["restarts"]), exit_, s["probe"] or "-",
-            s["reason"] or "",
-        ])
+        rows.append(
+            [
+                s["name"] + (" *" if s["foreground"] else ""),
+                s["state"],
+                str(s["pid"] or "-"),
+                _fmt_duration(s["uptime"]),
+                str(s["restarts"]),
+                exit_,
+                s["probe"] or "-",
+                s["reason"] or "",
+            ]
+        )
     return rows
 
 
@@ -154,10 +178,8 @@ def cmd_logs(config: Config, args: argparse.Namespace) -> int:
     out.flush()
     if not args.follow:
         return 0
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         follow(path, out)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

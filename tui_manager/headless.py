@@ -27,7 +27,9 @@ class HeadlessPrinter:
         for i, name in enumerate(["system", *names]):
             padded = name.ljust(self.width)
             code = "2" if name == "system" else _PALETTE[(i - 1) % len(_PALETTE)]
-            self._prefix[name] = f"\x1b[{code}m{padded} |\x1b[0m " if self.colour else f"{padded} | "
+            self._prefix[name] = (
+                f"\x1b[{code}m{padded} |\x1b[0m " if self.colour else f"{padded} | "
+            )
 
     def prefix(self, name: str) -> str:
         if name not in self._prefix:

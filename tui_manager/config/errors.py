@@ -36,20 +36,17 @@ def where(section: Sequence[str | int]) -> str:
 
 def _path_in_data(loc: tuple[str | int, ...], data: Any, missing: bool) -> tuple[str | int, ...]:
     # pydantic adds union-branch tags (e.g. 'list[str]') to locations; keep only the parts that
-    # really index into the user's data, so one wrong value gives one line.
+    # really index into the user's data, so one wrong value gives one line at its real place.
     path: list[str | int] = []
     node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
+    for i, part in enumerate(loc):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        elif missing and i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
             path.append(part)
-            node = node[part]
-        else:
-            if missing and isinstance(node, dict) and isinstance(part, str):
-                path.append(part)
-            break
     return tuple(path)
 
 
@@ -63,7 +60,7 @@ def _clean(msg: str) -> str:
 def from_validation(
     file: str, err: ValidationError, data: Any, prefix: tuple[str, ...] = (), known: Any = None
 ) -> list[str]:
-    grouped: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
+    grouped: dict[tuple[str | int, ...], list[Any]] = {}
     for e in err.errors():
         loc = tuple(e["loc"])
         if e["type"] == "extra_forbidden":
@@ -71,8 +68,11 @@ def from_validation(
         else:
             path = _path_in_data(loc, data, e["type"] == "missing")
         grouped.setdefault(path, []).append(e)
+    # A union reports each branch; where one branch reached deeper, that one is the real problem.
+    deepest = [p for p in grouped if not any(q != p and q[: len(p)] == p for q in grouped)]
     lines = []
-    for path, errs in grouped.items():
+    for path in deepest:
+        errs = grouped[path]
         full = (*prefix, *path)
         first = errs[0]
         if first["type"] == "extra_forbidden":

@@ -76,7 +76,7 @@ class Config:
 
 
 def discover(start: Path | None = None) -> Path | None:
-    """`autogpt-dev.toml` here or in a parent; else a pyproject.toml with our table; else Procfile."""
+    """`autogpt-dev.toml` here or in a parent, else pyproject.toml with our table, else Procfile."""
     here = (start or Path.cwd()).resolve()
     dirs = [here, *here.parents]
     for d in dirs:
@@ -121,7 +121,7 @@ def read_raw(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from None
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: not UTF-8 text"]) from None
-    if name == "Procfile" or path.suffix == "" and "Procfile" in name:
+    if name == "Procfile" or (path.suffix == "" and "Procfile" in name):
         return parse_procfile(text, str(path))
     try:
         data = tomllib.loads(text)
@@ -155,8 +155,10 @@ def load(path: Path | None = None, env_file: Path | None = None) -> Config:
         path = discover()
         if path is None:
             raise ConfigError(
-                [f"no {CONFIG_NAME}, [tool.autogpt-dev] in pyproject.toml, or Procfile found "
-                 f"in {Path.cwd()} or its parents (use -c PATH)"]
+                [
+                    f"no {CONFIG_NAME}, [tool.autogpt-dev] in pyproject.toml, or Procfile found "
+                    f"in {Path.cwd()} or its parents (use -c PATH)"
+                ]
             )
     path = path.resolve()
     if not path.is_file():
@@ -211,18 +213,36 @@ def _semantic_problems(file: str, root: Path, model: ConfigFile) -> list[str]:
         out.append(problem(file, "foreground", f"only one service may be foreground: {marked}"))
     for name, s in services.items():
         if s.env_file and not (root / s.env_file).is_file():
-            out.append(problem(file, where(("services", name, "env_file")),
-                               f"file not found: {root / s.env_file}"))
+            out.append(
+                problem(
+                    file,
+                    where(("services", name, "env_file")),
+                    f"file not found: {root / s.env_file}",
+                )
+            )
         if not (root / s.cwd).is_dir():
-            out.append(problem(file, where(("services", name, "cwd")),
-                               f"no such directory: {root / s.cwd}"))
+            out.append(
+                problem(
+                    file, where(("services", name, "cwd")), f"no such directory: {root / s.cwd}"
+                )
+            )
         if s.backoff > s.backoff_max:
-            out.append(problem(file, where(("services", name, "backoff")),
-                               f"{s.backoff} is larger than backoff_max ({s.backoff_max})"))
+            out.append(
+                problem(
+                    file,
+                    where(("services", name, "backoff")),
+                    f"{s.backoff} is larger than backoff_max ({s.backoff_max})",
+                )
+            )
     edges = {n: set(s.dependencies()) for n, s in services.items()}
     for err in graph.unknown_dependencies(edges):
         out.append(problem(file, where(("services", err.service, "depends_on")), err.message))
     for cycle in graph.find_cycles(edges):
-        out.append(problem(file, where(("services", cycle[0], "depends_on")),
-                           "dependency cycle: " + " -> ".join(cycle)))
+        out.append(
+            problem(
+                file,
+                where(("services", cycle[0], "depends_on")),
+                "dependency cycle: " + " -> ".join(cycle),
+            )
+        )
     return out

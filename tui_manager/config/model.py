@@ -65,7 +65,9 @@ class Dependency(_Strict):
     """One `depends_on` edge."""
 
     condition: Condition = Field("ready", description="What the dependency must reach first.")
-    restart: bool = Field(False, description="Restart this service whenever the dependency restarts.")
+    restart: bool = Field(
+        False, description="Restart this service whenever the dependency restarts."
+    )
 
 
 def _signal_number(name: str) -> int:

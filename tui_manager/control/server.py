@@ -88,24 +88,36 @@ class ControlServer:
         cmd = req.get("cmd")
         sup = self.sup
         if cmd == "status":
-            return {"ok": True, "manager": self._manager_info(),
-                    "services": [s.to_dict() for s in sup.snapshot()]}
+            return {
+                "ok": True,
+                "manager": self._manager_info(),
+                "services": [s.to_dict() for s in sup.snapshot()],
+            }
         if cmd in ("start", "stop", "restart"):
             names = req.get("services") or []
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 return {"ok": False, "error": "services must be a list of names", "code": 2}
             unknown = [n for n in names if n not in sup.services]
             if unknown:
-                return {"ok": False, "code": 2,
-                        "error": str(UnknownService(unknown[0], sup.services))}
-            action = {"start": sup.start_service, "stop": sup.stop_service,
-                      "restart": sup.restart_service}[cmd]
+                return {
+                    "ok": False,
+                    "code": 2,
+                    "error": str(UnknownService(unknown[0], sup.services)),
+                }
+            action = {
+                "start": sup.start_service,
+                "stop": sup.stop_service,
+                "restart": sup.restart_service,
+            }[cmd]
             await asyncio.gather(*(action(n, "user") for n in names))
             if req.get("wait", True):
-                await asyncio.gather(*(sup.wait_settled(n, float(req.get("timeout", 60)))
-                                       for n in names))
-            return {"ok": True, "services": [s.to_dict() for s in sup.snapshot()
-                                             if s.name in names]}
+                await asyncio.gather(
+                    *(sup.wait_settled(n, float(req.get("timeout", 60))) for n in names)
+                )
+            return {
+                "ok": True,
+                "services": [s.to_dict() for s in sup.snapshot() if s.name in names],
+            }
         if cmd == "down":
             sup.request_shutdown("down")
             code = await sup.wait()
@@ -113,9 +125,14 @@ class ControlServer:
         return {"ok": False, "error": f"unknown command {cmd!r}", "code": 2}
 
     def _manager_info(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "name": self.sup.config.manager.name,
-                "config": str(self.sup.config.path), "started": self.started,
-                "foreground": self.sup.foreground, "shutting_down": self.sup.shutting_down}
+        return {
+            "pid": os.getpid(),
+            "name": self.sup.config.manager.name,
+            "config": str(self.sup.config.path),
+            "started": self.started,
+            "foreground": self.sup.foreground,
+            "shutting_down": self.sup.shutting_down,
+        }
 
     async def _stream_events(self, writer: asyncio.StreamWriter) -> None:
         queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=10_000)
@@ -131,9 +148,18 @@ class ControlServer:
                 msg = await queue.get()
                 if isinstance(msg, Lifecycle):
                     await _send(writer, json.loads(msg.to_json()))
-                else:
-                    await _send(writer, {"ts": msg.ts, "service": msg.service, "event": "state",
-                                         "old": msg.old, "new": msg.new, "reason": msg.reason})
+                elif isinstance(msg, StateChanged):
+                    await _send(
+                        writer,
+                        {
+                            "ts": msg.ts,
+                            "service": msg.service,
+                            "event": "state",
+                            "old": msg.old,
+                            "new": msg.new,
+                            "reason": msg.reason,
+                        },
+                    )
         finally:
             unsubscribe()
 

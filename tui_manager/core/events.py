@@ -18,8 +18,19 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 LIFECYCLE_EVENTS = frozenset(
-    {"spawn", "ready", "unhealthy", "exit", "stop", "restart", "failed", "reload", "watching",
-     "manager_start", "manager_stop"}
+    {
+        "spawn",
+        "ready",
+        "unhealthy",
+        "exit",
+        "stop",
+        "restart",
+        "failed",
+        "reload",
+        "watching",
+        "manager_start",
+        "manager_stop",
+    }
 )
 
 

@@ -55,7 +55,9 @@ def decode_lines(block: bytes) -> list[str]:
         block = block[:-1]
     lines = block.decode("utf-8", "replace").split("\n")
     return [
-        ln if len(ln) <= VIEW_LINE_MAX else f"{ln[:VIEW_LINE_MAX]}… [{len(ln) - VIEW_LINE_MAX} more]"
+        ln
+        if len(ln) <= VIEW_LINE_MAX
+        else f"{ln[:VIEW_LINE_MAX]}… [{len(ln) - VIEW_LINE_MAX} more]"
         for ln in lines
     ]
 

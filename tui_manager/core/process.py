@@ -222,7 +222,7 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
                     stdout=out_w,
                     stderr=err_w,
                     start_new_session=True,
-                    preexec_fn=lambda: _child_setup(parent),  # noqa: PLW0108
+                    preexec_fn=lambda: _child_setup(parent),
                 )
             except FileNotFoundError:
                 raise SpawnError(f"command not found: {spec.argv[0]}") from None

@@ -35,7 +35,9 @@ class ServiceStatus:
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
-        d["uptime"] = round(time.time() - self.started_at, 3) if self.started_at and self.pid else None
+        d["uptime"] = (
+            round(time.time() - self.started_at, 3) if self.started_at and self.pid else None
+        )
         return d
 
 

@@ -13,7 +13,8 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 from ..config.load import Config
 from . import graph
@@ -60,27 +61,64 @@ class Supervisor:
         self.edges = config.edges(set(self.order))
         self.dependents = graph.dependents(self.edges)
         self.foreground = config.foreground if config.foreground in self.order else None
-        logs_dir = config.state_dir / "logs"
-        m = config.manager
-        self.services: dict[str, Service] = {}
-        for n in self.order:
-            cfg = config.services[n]
-            svc = Service(n, cfg, ServiceLog(logs_dir / f"{n}.log", m.log_max_bytes,
-                                             m.log_backups, ring_lines))
-            svc.foreground = n == self.foreground
-            svc.target = (targets or {}).get(n)
-            if cfg.ready is not None and cfg.ready.log is not None:
-                svc.log_pattern = re.compile(cfg.ready.log)
-            self.services[n] = svc
+        self.ring_lines = ring_lines
+        self.targets = targets or {}
+        self.services: dict[str, Service] = {n: self._make_service(n) for n in self.order}
         self.exit_code: int | None = None
         self.shutting_down = False
         self._changed = asyncio.Event()
         self._done = asyncio.Event()
         self._shutdown_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._event_log = EventLog(logs_dir / "events.jsonl")
+        self._event_log = EventLog(config.state_dir / "logs" / "events.jsonl")
         self.bus.subscribe(self._event_log)
         self._watchdog: Watchdog | None = None
+
+    def _make_service(self, name: str) -> Service:
+        m = self.config.manager
+        log = ServiceLog(
+            self.config.state_dir / "logs" / f"{name}.log",
+            m.log_max_bytes,
+            m.log_backups,
+            self.ring_lines,
+        )
+        svc = Service(
+            name, self.config.services[name], log, name == self.foreground, self.targets.get(name)
+        )
+        self._configure(svc)
+        return svc
+
+    @staticmethod
+    def _configure(svc: Service) -> None:
+        ready = svc.cfg.ready
+        svc.log_pattern = re.compile(ready.log) if ready is not None and ready.log else None
+
+    async def apply_config(self, new: Config) -> list[str]:
+        """Dev mode's config reload: restart changed services, add new ones, stop removed ones;
+        unchanged services are not touched. Returns the names that changed."""
+        wanted = new.enabled()
+        removed = [n for n in self.services if n not in wanted]
+        for name in removed:
+            await self._stop(self.services[name], "config")
+            self.services.pop(name).log.close()
+        self.config = new
+        changed = [n for n in self.services if self.services[n].cfg != wanted[n]]
+        added = [n for n in wanted if n not in self.services]
+        for name in changed:
+            self.services[name].cfg = wanted[name]
+            self._configure(self.services[name])
+        for name in added:
+            self.services[name] = self._make_service(name)
+        self.order = [n for n in new.services if n in self.services]
+        self.edges = new.edges(set(self.order))
+        self.dependents = graph.dependents(self.edges)
+        for name in changed:
+            self._spawn_task(self.restart_service(name, "config"))
+        for name in added:
+            self._launch(self.services[name])
+        if removed or changed or added:
+            self._system(f"config applied: added {added}, changed {changed}, removed {removed}")
+        return removed + changed + added
 
     # ---- views' seam -------------------------------------------------------------------------
     def snapshot(self) -> list[ServiceStatus]:
@@ -108,8 +146,9 @@ class Supervisor:
 
     async def start(self) -> None:
         self._watchdog = Watchdog(self.run_id)
-        self._emit(None, "manager_start", os.getpid(), run_id=self.run_id,
-                   config=str(self.config.path))
+        self._emit(
+            None, "manager_start", os.getpid(), run_id=self.run_id, config=str(self.config.path)
+        )
         for svc in self.services.values():
             self._launch(svc)
         if not self.services:
@@ -304,7 +343,7 @@ class Supervisor:
             why = f"{status.describe()}; crashed {len(svc.crashes)} times in "
             self._give_up(svc, why + f"{svc.cfg.restart_window:g}s", status)
             return None
-        return min(svc.cfg.backoff * 2 ** (len(svc.crashes) - 1), svc.cfg.backoff_max)
+        return float(min(svc.cfg.backoff * 2 ** (len(svc.crashes) - 1), svc.cfg.backoff_max))
 
     def _give_up(self, svc: Service, reason: str, status: ExitStatus | None = None) -> None:
         self._set(svc, State.FAILED, reason)
@@ -360,8 +399,9 @@ class Supervisor:
                 self._set(svc, State.READY, "healthy again")
             elif failures == health.failures:
                 self._set(svc, State.UNHEALTHY, svc.probe)
-                self._emit(svc.name, "unhealthy", svc.child.pid if svc.child else None,
-                           reason=svc.probe)
+                self._emit(
+                    svc.name, "unhealthy", svc.child.pid if svc.child else None, reason=svc.probe
+                )
                 if self.config.restart_policy(svc.name) != "no":
                     self._spawn_task(self.restart_service(svc.name, "unhealthy"))
                     return
@@ -396,7 +436,9 @@ class Supervisor:
             self._record_exit(svc, status)
         if child:
             await child.drained(timeout=1.0)  # the last lines reach the log before we go on
-        if svc.state != State.STOPPED:
+        # At shutdown a service that already settled keeps saying why (failed: exit 3).
+        settled = svc.state in (State.FAILED, State.EXITED) and reason == "shutdown"
+        if svc.state != State.STOPPED and not settled:
             self._set(svc, State.STOPPED, reason)
 
     # ---- output, events, state -----------------------------------------------------------------
@@ -404,9 +446,9 @@ class Supervisor:
         lines = svc.log.feed(stream, data) if data is not None else svc.log.flush(stream)
         if not lines:
             return
-        if svc.log_pattern and not svc.log_matched.is_set():
-            if any(svc.log_pattern.search(ln) for ln in lines):
-                svc.log_matched.set()
+        pattern = svc.log_pattern
+        if pattern and not svc.log_matched.is_set() and any(pattern.search(x) for x in lines):
+            svc.log_matched.set()
         self.bus.publish(LogLines(svc.name, stream, lines))
 
     def _set(self, svc: Service, new: State, reason: str | None = None) -> None:
@@ -431,7 +473,7 @@ class Supervisor:
     def _system(self, line: str) -> None:
         self.bus.publish(LogLines("system", "system", [line]))
 
-    def _spawn_task(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn_task(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

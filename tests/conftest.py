@@ -1,0 +1,116 @@
+"""Shared fixtures. The autouse `no_leftover_processes` fails any test that leaves a child alive."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PY = sys.executable
+SESSION_VAR = "AUTOGPT_DEV_TEST_SESSION"
+SESSION = uuid.uuid4().hex
+# Every process a test starts inherits this, so leftovers can be found whoever their parent is.
+os.environ[SESSION_VAR] = SESSION
+os.environ.pop("NO_COLOR", None)
+
+
+def session_processes() -> list[psutil.Process]:
+    me = os.getpid()
+    needle = f"{SESSION_VAR}={SESSION}".encode()
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle not in f.read().split(b"\0"):
+                    continue
+            p = psutil.Process(int(entry))
+            if p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except (OSError, psutil.Error):
+            continue
+    return out
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes() -> Iterator[None]:
+    yield
+    deadline = time.monotonic() + 3
+    left = session_processes()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = session_processes()
+    if left:
+        desc = [f"{p.pid} {' '.join(p.cmdline())[:100]}" for p in left if p.is_running()]
+        for p in left:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        if desc:
+            pytest.fail("test left processes alive:\n" + "\n".join(desc))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """Write an autogpt-dev.toml into tmp_path; {py} and {fx} expand to python and fixtures/."""
+
+    def write(text: str) -> Path:
+        body = textwrap.dedent(text).replace("{py}", PY).replace("{fx}", str(FIXTURES))
+        path = tmp_path / "autogpt-dev.toml"
+        path.write_text(body)
+        return path
+
+    return write
+
+
+def fx(name: str, *args: object) -> str:
+    """A TOML array literal running a fixture script."""
+    items = [PY, str(FIXTURES / name), *map(str, args)]
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
+async def wait_until(cond: Callable[[], bool], timeout: float = 10, what: str = "") -> None:
+    """Poll a condition with a deadline (tests never sleep-and-hope)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or cond}")
+        await asyncio.sleep(0.02)
+
+
+def wait_until_sync(cond: Callable[[], bool], timeout: float = 10, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or cond}")
+        time.sleep(0.02)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def kill_quietly(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,128 @@
+"""Which project files a Python service runs: its entry module and everything it imports,
+transitively, found by reading the code (ast), never by importing it. Stdlib and site-packages
+are outside the project root and so never part of a watch set.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+_PY_LAUNCHERS = ("uvicorn", "gunicorn", "hypercorn", "celery", "dramatiq", "flask", "pytest")
+
+
+def entry_points(argv: list[str], cwd: Path) -> tuple[list[Path], list[str]]:
+    """From a command line: (script files, module names) it starts. Empty for non-Python."""
+    if not argv:
+        return [], []
+    exe = os.path.basename(argv[0])
+    files: list[Path] = []
+    modules: list[str] = []
+    if exe.startswith("python") or exe == "py":
+        args = iter(argv[1:])
+        for a in args:
+            if a == "-m":
+                modules.append(next(args, ""))
+                break
+            if a == "-c":
+                break
+            if a.startswith("-"):
+                continue
+            files.append((cwd / a).resolve())
+            break
+    elif exe in _PY_LAUNCHERS:
+        for a in argv[1:]:
+            if not a.startswith("-") and ":" in a:
+                modules.append(a.split(":", 1)[0])  # uvicorn pkg.mod:app
+            elif not a.startswith("-") and a.endswith(".py"):
+                files.append((cwd / a).resolve())
+    elif argv[0].endswith(".py"):
+        files.append((cwd / argv[0]).resolve())
+    return files, [m for m in modules if m]
+
+
+class ImportGraph:
+    """Resolves imports to files under `root`, searching `paths` like sys.path would."""
+
+    def __init__(self, root: Path, paths: Iterable[Path]) -> None:
+        self.root = root.resolve()
+        self.paths = [p.resolve() for p in paths]
+
+    def module_file(self, name: str) -> Path | None:
+        parts = name.split(".")
+        for base in self.paths:
+            for candidate in (
+                base.joinpath(*parts).with_suffix(".py"),
+                base.joinpath(*parts, "__init__.py"),
+            ):
+                if candidate.is_file() and candidate.is_relative_to(self.root):
+                    return candidate
+        return None
+
+    def closure(self, files: Iterable[Path], modules: Iterable[str]) -> set[Path]:
+        todo = [f for f in files if f.is_file()]
+        for m in modules:
+            f = self.module_file(m)
+            if f:
+                todo.append(f)
+                todo.extend(self._parents(m))
+        seen: set[Path] = set()
+        while todo:
+            f = todo.pop()
+            if f in seen:
+                continue
+            seen.add(f)
+            todo.extend(self._imports_of(f))
+        return seen
+
+    def _parents(self, module: str) -> list[Path]:
+        # Importing a.b.c runs a/__init__.py and a/b/__init__.py too.
+        out = []
+        parts = module.split(".")
+        for i in range(1, len(parts)):
+            f = self.module_file(".".join(parts[:i]))
+            if f:
+                out.append(f)
+        return out
+
+    def _package_of(self, f: Path) -> str | None:
+        for base in self.paths:
+            if f.is_relative_to(base):
+                rel = f.relative_to(base).with_suffix("")
+                parts = list(rel.parts)
+                if parts[-1] == "__init__":
+                    parts.pop()
+                    return ".".join(parts)
+                return ".".join(parts[:-1])
+        return None
+
+    def _imports_of(self, f: Path) -> list[Path]:
+        try:
+            tree = ast.parse(f.read_bytes(), str(f))
+        except (SyntaxError, OSError, ValueError):
+            return []  # a broken edit: keep what we have, the next save fixes it
+        out: list[Path] = []
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    pkg = self._package_of(f)
+                    if pkg is None:
+                        continue
+                    pkg_parts = pkg.split(".") if pkg else []
+                    up = pkg_parts[: len(pkg_parts) - (node.level - 1)]
+                    base = ".".join([*up, base] if base else up)
+                names = [base] if base else []
+                # `from pkg import mod` may import a submodule
+                names += [f"{base}.{a.name}" if base else a.name for a in node.names]
+            for name in names:
+                mf = self.module_file(name)
+                if mf:
+                    out.append(mf)
+                    out.extend(self._parents(name))
+        return out
