@@ -33,10 +33,12 @@ def make_project(root: Path) -> Path:
     for name in ("one", "two", "three"):
         (root / "app" / f"{name}.py").write_text(SERVICE.format(name=name))
     cfg = root / "autogpt-dev.toml"
-    cfg.write_text("".join(
-        f'[services.{n}]\ncommand = "{PY} -m app.{n}"\nready = {{ log = "{n} up" }}\n'
-        for n in ("one", "two", "three")
-    ))
+    cfg.write_text(
+        "".join(
+            f'[services.{n}]\ncommand = "{PY} -m app.{n}"\nready = {{ log = "{n} up" }}\n'
+            for n in ("one", "two", "three")
+        )
+    )
     return cfg
 
 
@@ -50,8 +52,9 @@ async def dev_stack(root: Path) -> AsyncIterator[tuple[Supervisor, list[Message]
     await reloader.start()
     try:
         await wait_until(lambda: all(s.state == "ready" for s in sup.services.values()), 15)
-        await wait_until(lambda: any(isinstance(m, Lifecycle) and m.event == "watching"
-                                     for m in seen), 5)
+        await wait_until(
+            lambda: any(isinstance(m, Lifecycle) and m.event == "watching" for m in seen), 5
+        )
         await asyncio.sleep(0.3)  # let the OS watcher arm before the first edit
         yield sup, seen
     finally:
@@ -101,7 +104,7 @@ async def test_editing_the_shared_module_restarts_all_three_once(tmp_path):
 
 
 async def test_editing_an_unimported_file_restarts_nothing(tmp_path):
-    async with dev_stack(tmp_path) as (sup, seen):
+    async with dev_stack(tmp_path) as (_, seen):
         (tmp_path / "app" / "unrelated.py").write_text("X = 2\n")
         (tmp_path / "notes.txt").write_text("hello")
         await asyncio.sleep(1.0)  # nothing must happen: wait out debounce + a restart's time
@@ -131,7 +134,11 @@ async def test_invalid_config_edit_keeps_the_stack(tmp_path):
     async with dev_stack(tmp_path) as (sup, seen):
         cfg = tmp_path / "autogpt-dev.toml"
         cfg.write_text(cfg.read_text() + "[services.bad]\n")
-        await wait_until(lambda: any(
-            getattr(m, "lines", None) and "config not applied" in m.lines[0] for m in seen), 5)
+        await wait_until(
+            lambda: any(
+                getattr(m, "lines", None) and "config not applied" in m.lines[0] for m in seen
+            ),
+            5,
+        )
         assert set(sup.services) == {"one", "two", "three"}
         assert json.dumps([s.state for s in sup.services.values()]).count("ready") == 3

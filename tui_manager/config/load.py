@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import tomllib
 from dataclasses import dataclass, field
@@ -135,6 +136,43 @@ def read_raw(path: Path) -> dict[str, Any]:
     return data
 
 
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(
+    data: Any, loc: tuple[str | int, ...] = ()
+) -> tuple[Any, list[tuple[tuple[str | int, ...], str]]]:
+    """Expand ${VAR} / ${VAR:-default} in every string; `$${` stays a literal `${`."""
+    missing: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(data, str):
+
+        def repl(m: re.Match[str]) -> str:
+            value = os.environ.get(m.group(1))
+            if value is None:
+                if m.group(2) is None:
+                    missing.append((loc, m.group(1)))
+                    return ""
+                return m.group(2)
+            return value
+
+        parts = data.split("$${")
+        return "${".join(_VAR.sub(repl, p) for p in parts), missing
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            out[k], m = interpolate(v, (*loc, k))
+            missing += m
+        return out, missing
+    if isinstance(data, list):
+        items = []
+        for i, v in enumerate(data):
+            item, m = interpolate(v, (*loc, i))
+            items.append(item)
+            missing += m
+        return items, missing
+    return data, missing
+
+
 def _known_fields(path: tuple[str | int, ...]) -> list[str]:
     if len(path) <= 1:
         return list(ConfigFile.model_fields)
@@ -180,6 +218,16 @@ def load(path: Path | None = None, env_file: Path | None = None) -> Config:
     elif env_file is not None or "env_file" in raw_manager:
         problems.append(problem(file, "[manager] env_file", f"file not found: {dotenv}"))
 
+    # ${VAR} and ${VAR:-default} in service values, as docker compose does, after .env.
+    data, missing = interpolate(data)
+    problems += [
+        problem(
+            file,
+            where(loc),
+            f"environment variable {var} is not set (use ${{" + var + ":-default})",
+        )
+        for loc, var in missing
+    ]
     manager = ManagerConfig()
     try:
         manager = ManagerConfig(**raw_manager)

@@ -104,11 +104,15 @@ class ChildProcess:
         return {p for p in pids if _alive(p)}
 
     def signal_tree(self, sig: int) -> set[int]:
+        """Signal every process of the tree exactly once (a second SIGINT/SIGTERM means "force
+        quit" to many servers): the group with killpg, the ones that left it one by one."""
         pids = self.tree()
+        group: set[int] = set()
         if self.status is None:
             with contextlib.suppress(OSError):
                 os.killpg(self.pid, sig)  # own session: pgid == pid
-        for p in pids:
+                group = {p for p in pids if _pgid(p) == self.pid}
+        for p in pids - group:
             with contextlib.suppress(OSError):
                 os.kill(p, sig)
         return pids
@@ -141,6 +145,13 @@ class ChildProcess:
         for _ in range(3):
             if not self.signal_tree(signal.SIGKILL):
                 break
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
 
 
 def _alive(pid: int) -> bool:

@@ -294,7 +294,11 @@ class Supervisor:
             argv=None if svc.target else self.config.argv(svc.name),
             target=svc.target,
             cwd=str(self.config.resolve(cfg.cwd)),
-            env=self.config.service_env(svc.name),
+            env={
+                **self.config.service_env(svc.name),
+                "AUTOGPT_DEV_SERVICE": svc.name,
+                "AUTOGPT_DEV_STATE_DIR": str(self.config.state_dir),
+            },
             marker=f"{self.run_id}:{svc.name}",
             tty=cfg.tty,
         )

@@ -1,0 +1,39 @@
+"""Ports, URLs and paths from the environment (.env), with defaults. See .env.example."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_PORTS = {
+    "database_manager": 8005,
+    "execution_manager": 8002,
+    "scheduler": 8003,
+    "websocket_server": 8001,
+    "agent_server": 8006,
+    "notification_manager": 8007,
+}
+
+
+def port(service: str) -> int:
+    return int(os.environ.get(f"{service.upper()}_PORT", DEFAULT_PORTS[service]))
+
+
+def url(service: str) -> str:
+    host = os.environ.get(f"{service.upper()}_HOST", "127.0.0.1")
+    return f"http://{host}:{port(service)}"
+
+
+def database_path() -> Path:
+    """DATABASE_URL=sqlite:///path; default: the manager's state dir (or ./.autogpt-dev)."""
+    db_url = os.environ.get("DATABASE_URL", "")
+    if db_url.startswith("sqlite:///"):
+        return Path(db_url.removeprefix("sqlite:///"))
+    if db_url:
+        raise SystemExit(f"DATABASE_URL {db_url!r}: only sqlite:/// is built in")
+    state = os.environ.get("AUTOGPT_DEV_STATE_DIR", ".autogpt-dev")
+    return Path(state) / "autogpt.db"
+
+
+def max_concurrent_nodes() -> int:
+    return int(os.environ.get("EXECUTION_MAX_CONCURRENCY", "4"))

@@ -1,0 +1,71 @@
+"""WebsocketServer: clients subscribe to an execution id and receive its events live.
+
+GET /ws, then send {"subscribe": "<execution id>"}: the events so far are replayed, then every new
+one is pushed (queued, node_started, node_finished with output, completed / failed).
+POST /publish {"execution_id", "event", ...}: how the other services report progress.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from .common import serve, setup_logging
+
+log = setup_logging("websocket_server")
+HISTORY_PER_EXECUTION = 200
+
+
+def make_app() -> web.Application:
+    history: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    subscribers: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+
+    async def publish(request: web.Request) -> web.Response:
+        event = await request.json()
+        eid = str(event.get("execution_id"))
+        events = history[eid]
+        events.append(event)
+        del events[:-HISTORY_PER_EXECUTION]
+        for ws in list(subscribers[eid]):
+            if not ws.closed:
+                await ws.send_json(event)
+        log.info(
+            "execution %s: %s%s",
+            eid,
+            event.get("event"),
+            f" {event['node']}" if "node" in event else "",
+        )
+        return web.json_response({"delivered": len(subscribers[eid])})
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        mine: set[str] = set()
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                eid = str(msg.json().get("subscribe", ""))
+                mine.add(eid)
+                subscribers[eid].add(ws)
+                for event in history.get(eid, []):
+                    await ws.send_json(event)
+        finally:
+            for eid in mine:
+                subscribers[eid].discard(ws)
+        return ws
+
+    app = web.Application()
+    app.router.add_post("/publish", publish)
+    app.router.add_get("/ws", websocket)
+    return app
+
+
+def main() -> None:
+    serve(make_app(), "websocket_server")
+
+
+if __name__ == "__main__":
+    main()
