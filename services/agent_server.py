@@ -89,7 +89,8 @@ def make_app(db: Database, ws: Client) -> web.Application:
 
 def main() -> None:
     log.info("agent_server on port %d", settings.port("agent_server"))
-    serve(make_app(Database(), Client(settings.url("websocket_server"))), "agent_server")
+    db, ws = Database(), Client(settings.url("websocket_server"))
+    serve(make_app(db, ws), "agent_server", (db, ws))
 
 
 if __name__ == "__main__":

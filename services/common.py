@@ -81,10 +81,15 @@ class QuietAccessLogger(AbstractAccessLogger):
             )
 
 
-def serve(app: web.Application, service: str) -> None:
+def serve(app: web.Application, service: str, clients: tuple[Client, ...] = ()) -> None:
     """Run until SIGTERM/SIGINT (aiohttp handles both and shuts down cleanly)."""
     from . import settings
 
+    async def close_clients(_: web.Application) -> None:
+        for c in clients:
+            await c.close()
+
+    app.on_cleanup.append(close_clients)
     app.router.add_get("/health", health)
     web.run_app(
         app,

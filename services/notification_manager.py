@@ -35,7 +35,8 @@ def make_app(db: Database) -> web.Application:
 
 
 def main() -> None:
-    serve(make_app(Database()), "notification_manager")
+    db = Database()
+    serve(make_app(db), "notification_manager", (db,))
 
 
 if __name__ == "__main__":

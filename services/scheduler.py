@@ -66,7 +66,8 @@ def make_app(db: Database, api: Client) -> web.Application:
 
 
 def main() -> None:
-    serve(make_app(Database(), Client(settings.url("agent_server"))), "scheduler")
+    db, api = Database(), Client(settings.url("agent_server"))
+    serve(make_app(db, api), "scheduler", (db, api))
 
 
 if __name__ == "__main__":

@@ -130,14 +130,16 @@ def port_holder(host: str, port: int) -> str | None:
         except OSError as e:
             if e.errno != errno.EADDRINUSE:
                 return None
+    # Taken means someone listens. A port only in TIME_WAIT (a closed connection of a previous
+    # run) is not held by anyone: the service decides with its own SO_REUSEADDR.
     with contextlib.suppress(psutil.Error):
         for conn in psutil.net_connections(kind="inet"):
             if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
                 if conn.pid is None:
-                    return "another process (pid not visible to us)"
+                    return "another process (its pid is not visible to this user)"
                 try:
                     name = psutil.Process(conn.pid).name()
                 except psutil.Error:
                     name = "?"
                 return f"pid {conn.pid} ({name})"
-    return "another process"
+    return None

@@ -154,6 +154,10 @@ class Supervisor:
         if not self.services:
             self.request_shutdown("nothing to run")
 
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
     async def wait(self) -> int:
         await self._done.wait()
         return self.exit_code if self.exit_code is not None else 0
@@ -174,7 +178,8 @@ class Supervisor:
         self._system("killing every process now")
         for svc in self.services.values():
             if svc.lifecycle:
-                svc.lifecycle.cancel()
+                with contextlib.suppress(RuntimeError):  # also safe once the loop is closed
+                    svc.lifecycle.cancel()
             if svc.child:
                 svc.child.kill_now()
         self._finish()

@@ -1,0 +1,84 @@
+"""One psutil sampler for every service: CPU % and RSS of each service's whole process tree.
+
+`sample()` is blocking (it reads /proc); views call it off their UI thread about once a second
+and re-arm their timer only after it returns, so a slow sample never piles up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from dataclasses import dataclass, field
+
+import psutil
+
+HISTORY = 30
+
+
+@dataclass
+class ServiceStats:
+    cpu: float = 0.0  # percent of one core, the whole tree
+    rss: int = 0  # bytes, the whole tree
+    procs: int = 0
+    cpu_history: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    rss_history: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY))
+
+
+class StatsSampler:
+    def __init__(self) -> None:
+        self._procs: dict[int, psutil.Process] = {}  # cached: cpu_percent needs the last sample
+        self.stats: dict[str, ServiceStats] = {}
+
+    def sample(self, pids: dict[str, int | None]) -> dict[str, ServiceStats]:
+        seen: set[int] = set()
+        for name, pid in pids.items():
+            st = self.stats.setdefault(name, ServiceStats())
+            cpu, rss, n = 0.0, 0, 0
+            for proc in self._tree(pid):
+                seen.add(proc.pid)
+                with contextlib.suppress(psutil.Error):
+                    with proc.oneshot():
+                        cpu += proc.cpu_percent(None)
+                        rss += proc.memory_info().rss
+                    n += 1
+            st.cpu, st.rss, st.procs = cpu, rss, n
+            st.cpu_history.append(cpu)
+            st.rss_history.append(rss)
+        for gone in set(self._procs) - seen:
+            del self._procs[gone]
+        return self.stats
+
+    def _tree(self, pid: int | None) -> list[psutil.Process]:
+        if pid is None:
+            return []
+        try:
+            root = self._cached(pid)
+            return [root, *(self._cached(c.pid) for c in root.children(recursive=True))]
+        except psutil.Error:
+            return []
+
+    def _cached(self, pid: int) -> psutil.Process:
+        proc = self._procs.get(pid)
+        if proc is None or not proc.is_running():
+            proc = self._procs[pid] = psutil.Process(pid)
+        return proc
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 10) -> str:
+    vals = values[-width:]
+    if not vals:
+        return ""
+    top = max(max(vals), 1e-9)
+    return "".join(BARS[min(len(BARS) - 1, int(v / top * (len(BARS) - 1)))] for v in vals)
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "K", "M", "G"):
+        if size < 1024 or unit == "G":
+            return f"{size:.0f}{unit}" if unit in ("B", "K") else f"{size:.1f}{unit}"
+        size /= 1024
+    return f"{size:.1f}G"

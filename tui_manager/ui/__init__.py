@@ -1,0 +1,1 @@
+"""The Textual dashboard: a view of the engine's event stream (never reaching into processes)."""

@@ -1,0 +1,1 @@
+"""Modal screens: help, dependency view, log viewer, shutdown progress."""
