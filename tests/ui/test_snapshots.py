@@ -1,0 +1,115 @@
+"""Snapshots of the real dashboard (pytest-textual-snapshot). Only the cells that change from run
+to run (pid, uptime, cpu, memory) are masked; the services and their output are real.
+
+Update after an intended UI change: `python -m pytest tests/ui --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import wait_until
+from tui_manager.config import load
+from tui_manager.core.supervisor import Supervisor
+from tui_manager.ui.app import Dashboard
+from tui_manager.ui.widgets import services_table
+from tui_manager.ui.widgets.log_pane import LogPane
+
+STACK = """
+[manager]
+name = "demo"
+[services.database]
+command = ["sh", "-c", "echo 'migrations applied'; echo 'listening on :8005'; exec sleep 1000"]
+ready = { log = "listening" }
+[services.api]
+command = ["sh", "-c", "printf 'GET /health 200\\\\nPOST /agents 201 [json]\\\\n'; exec sleep 1000"]
+depends_on = ["database"]
+[services.mailer]
+command = "no-such-mailer"
+depends_on = { database = "started" }
+[services.worker]
+command = ["sh", "-c", "echo 'claimed execution 1'; echo '\\u001b[32mcompleted\\u001b[0m'; exec sleep 1000"]
+depends_on = ["api"]
+"""
+VOLATILE = {"pid": "1234", "uptime": "5s", "cpu": "0%", "mem": "30.0M", "spark": "▁▁▁▁▁"}
+
+
+@pytest.fixture
+def stable_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = services_table.ServicesTable.cells_for
+
+    def cells_for(self: Any, index: int, st: Any, stats: Any) -> dict[str, Any]:
+        cells = original(self, index, st, stats)
+        if st.pid is not None:
+            cells.update(VOLATILE)
+        return cells
+
+    monkeypatch.setattr(services_table.ServicesTable, "cells_for", cells_for)
+
+
+def dashboard(write_config: Any) -> Dashboard:
+    return Dashboard(Supervisor(load(write_config(STACK))))
+
+
+async def settled(pilot: Any) -> None:
+    app: Dashboard = pilot.app
+    await wait_until(
+        lambda: (
+            app.sup.services["worker"].state == "ready"
+            and app.sup.services["mailer"].state == "failed"
+        ),
+        15,
+    )
+    await wait_until(lambda: len(app.query_one("#fg", LogPane).source) == 2, 5)
+    await pilot.pause(0.3)
+    app.sync_table()
+    await pilot.pause()
+
+
+def shutdown(app: Dashboard) -> None:
+    app.sup.force_kill()
+
+
+@pytest.mark.parametrize("size", [(140, 36), (80, 24)], ids=["wide", "narrow"])
+def test_main_screen(snap_compare: Any, write_config: Any, stable_cells: None, size: Any):
+    app = dashboard(write_config)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=settled)
+    finally:
+        shutdown(app)
+
+
+@pytest.mark.parametrize(
+    "keys,name",
+    [
+        (["question_mark"], "help"),
+        (["2", "slash", *"post", "enter"], "search"),
+        (["3"], "failed"),
+    ],
+)
+def test_screens(
+    snap_compare: Any, write_config: Any, stable_cells: None, keys: list[str], name: str
+):
+    app = dashboard(write_config)
+    try:
+        assert snap_compare(app, terminal_size=(140, 36), run_before=settled, press=keys)
+    finally:
+        shutdown(app)
+
+
+def test_dependency_view(snap_compare: Any, write_config: Any, stable_cells: None):
+    app = dashboard(write_config)
+
+    async def before(pilot: Any) -> None:
+        await settled(pilot)
+        for s in app.sup.services.values():  # a fixed timeline: real shape, fixed numbers
+            s.started_at = 1000.0 + 0.25 * app.sup.order.index(s.name) if s.spawns else None
+            s.ready_at = s.started_at + 0.2 if s.ready_at and s.started_at else None
+        await pilot.press("d")
+
+    try:
+        assert snap_compare(app, terminal_size=(140, 40), run_before=before)
+    finally:
+        shutdown(app)
