@@ -30,7 +30,7 @@ depends_on = ["database"]
 command = "no-such-mailer"
 depends_on = { database = "started" }
 [services.worker]
-command = ["sh", "-c", "echo 'claimed execution 1'; echo '{GREEN}completed{RESET}'; exec sleep 1000"]
+command = ["sh", "-c", "echo 'claimed 1'; echo '{GREEN}completed{RESET}'; exec sleep 1000"]
 depends_on = ["api"]
 """
 VOLATILE = {"pid": "1234", "uptime": "5s", "cpu": "0%", "mem": "30.0M", "spark": "▁▁▁▁▁"}
