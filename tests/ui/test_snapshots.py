@@ -17,18 +17,19 @@ from tui_manager.ui.app import Dashboard
 from tui_manager.ui.widgets import services_table
 from tui_manager.ui.widgets.log_pane import LogPane
 
-STACK = """
+GREEN, RESET = "\\u001b[32m", "\\u001b[0m"  # TOML escapes: the child prints real ANSI
+STACK = f"""
 [manager]
 name = "demo"
 [services.database]
 command = ["sh", "-c", "echo 'migrations applied'; echo 'listening on :8005'; exec sleep 1000"]
-ready = { log = "listening" }
+ready = {{ log = "listening" }}
 [services.api]
 command = ["sh", "-c", "printf 'GET /health 200\\\\nPOST /agents 201 [json]\\\\n'; exec sleep 1000"]
 depends_on = ["database"]
 [services.mailer]
 command = "no-such-mailer"
-depends_on = { database = "started" }
+depends_on = {{ database = "started" }}
 [services.worker]
 command = ["sh", "-c", "echo 'claimed 1'; echo '{GREEN}completed{RESET}'; exec sleep 1000"]
 depends_on = ["api"]

@@ -64,8 +64,6 @@ class LogPane(RichLog):
             text = Text.assemble((f"{service} | ", style), text)
         if self.timestamps:
             text = Text.assemble((time.strftime("%H:%M:%S ", time.localtime(line.ts)), "dim"), text)
-        if line.stream == "stderr":
-            text.stylize("italic")
         if self.pattern is not None:
             text.highlight_regex(self.pattern, "black on yellow")
         return text
