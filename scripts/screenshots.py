@@ -21,8 +21,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "screenshots"
-SERVICES = ["database_manager", "execution_manager", "scheduler", "websocket_server",
-            "agent_server", "notification_manager"]
+SERVICES = [
+    "database_manager",
+    "execution_manager",
+    "scheduler",
+    "websocket_server",
+    "agent_server",
+    "notification_manager",
+]
 
 
 def free_port() -> int:
@@ -32,8 +38,9 @@ def free_port() -> int:
 
 
 def post(url: str, body: dict[str, object]) -> dict[str, object]:
-    req = urllib.request.Request(url, json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         result: dict[str, object] = json.load(r)
         return result
@@ -58,12 +65,19 @@ async def main() -> None:
             assert time.monotonic() < deadline, "the stack did not become ready"
             await pilot.pause(0.1)
         api = f"http://127.0.0.1:{ports['agent_server']}"
-        agent = await asyncio.to_thread(post, f"{api}/agents", {"name": "shout", "nodes": [
-            {"id": "hello", "type": "text", "config": {"text": "hello"}},
-            {"id": "loud", "type": "uppercase", "inputs": ["hello"]},
-            {"id": "fetch", "type": "http_get", "inputs": ["loud"]},
-            {"id": "tell", "type": "notify", "inputs": ["fetch"]},
-        ]})
+        agent = await asyncio.to_thread(
+            post,
+            f"{api}/agents",
+            {
+                "name": "shout",
+                "nodes": [
+                    {"id": "hello", "type": "text", "config": {"text": "hello"}},
+                    {"id": "loud", "type": "uppercase", "inputs": ["hello"]},
+                    {"id": "fetch", "type": "http_get", "inputs": ["loud"]},
+                    {"id": "tell", "type": "notify", "inputs": ["fetch"]},
+                ],
+            },
+        )
         for _ in range(3):
             await asyncio.to_thread(post, f"{api}/agents/{agent['id']}/execute", {})
         await pilot.pause(2.5)

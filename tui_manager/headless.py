@@ -38,11 +38,20 @@ class HeadlessPrinter:
 
     def __call__(self, msg: Message) -> None:
         if isinstance(msg, LogLines):
-            self.write(msg.service, msg.lines, msg.ts)
+            self.write(msg.service, msg.block, msg.ts)
         elif isinstance(msg, Lifecycle):
-            self.write("system", [describe(msg)], msg.ts)
+            self.write("system", describe(msg).encode() + b"\n", msg.ts)
 
-    def write(self, name: str, lines: list[str], ts: float) -> None:
-        head = time.strftime("%H:%M:%S ", time.localtime(ts)) + self.prefix(name)
-        self.out.write("".join(f"{head}{ln}\n" for ln in lines))
-        self.out.flush()
+    def write(self, name: str, block: bytes, ts: float) -> None:
+        """Prefix every line of a block of whole lines: one C-level replace, no per-line work.
+        The child's bytes pass through untouched (invalid UTF-8, ANSI, \\r included)."""
+        head = (time.strftime("%H:%M:%S ", time.localtime(ts)) + self.prefix(name)).encode()
+        data = head + block[:-1].replace(b"\n", b"\n" + head) + b"\n"
+        buffer = getattr(self.out, "buffer", None)
+        if buffer is not None:
+            self.out.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:
+            self.out.write(data.decode("utf-8", "replace"))
+            self.out.flush()

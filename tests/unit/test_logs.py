@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from tui_manager.core.logs import LineAssembler, RotatingFile, ServiceLog, decode_lines
+from tui_manager.core.events import LogLines
+from tui_manager.core.logs import LineAssembler, RotatingFile, ServiceLog, decode_lines, tail_block
 
 
 def test_assembler_keeps_partial_lines_across_chunks():
@@ -49,12 +50,42 @@ def test_rotation_drops_oldest_beyond_backups(tmp_path: Path):
 def test_service_log_ring_is_bounded_and_file_is_exact(tmp_path: Path):
     log = ServiceLog(tmp_path / "a.log", 10**9, 1, ring=10)
     data = b"".join(b"%d\n" % i for i in range(1000))
-    lines = log.feed("stdout", data[:1234]) + log.feed("stdout", data[1234:])
-    assert len(lines) == 1000
+    block = log.feed("stdout", data[:1234]) + log.feed("stdout", data[1234:])
+    assert block == data and log.total_lines == 1000
     assert [ln.text for ln in log.tail(3)] == ["997", "998", "999"]
     assert len(log.ring) == 10
-    assert log.flush("stdout") == []
+    assert log.flush("stdout") == b""
     log.feed("stderr", b"no newline")
-    assert log.flush("stderr") == ["no newline"]
+    assert log.flush("stderr") == b"no newline\n"
+    assert log.tail(1)[0].text == "no newline"
     log.close()
     assert (tmp_path / "a.log").read_bytes() == data + b"no newline"
+
+
+def test_tail_block_and_lazy_tail_decode_only_what_is_asked():
+    block = b"".join(b"%d\n" % i for i in range(100))
+    assert tail_block(block, 2) == b"98\n99\n"
+    assert tail_block(block, 500) == block
+    msg = LogLines("s", "stdout", block)
+    assert msg.tail(3) == ["97", "98", "99"]
+    assert msg._lines is None  # the tail did not decode the whole block
+    assert len(msg.lines) == 100
+
+
+def test_block_ring_keeps_the_last_lines_across_blocks():
+    from tui_manager.core.logs import BlockRing
+
+    ring = BlockRing(5)
+    ring.add(1.0, "stdout", b"a\nb\n")
+    ring.add(2.0, "stderr", b"c\n")
+    ring.add(3.0, "stdout", b"d\ne\nf\n")
+    assert [(ln.text, ln.stream) for ln in ring.tail(4)] == [
+        ("c", "stderr"),
+        ("d", "stdout"),
+        ("e", "stdout"),
+        ("f", "stdout"),
+    ]
+    assert len(ring) == 5
+    for i in range(100):
+        ring.add(4.0, "stdout", b"x%d\n" % i)
+    assert len(ring.blocks) <= 6 and [ln.text for ln in ring.tail(2)] == ["x98", "x99"]

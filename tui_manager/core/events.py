@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .logs import decode_lines, tail_block
+
 log = logging.getLogger(__name__)
 
 LIFECYCLE_EVENTS = frozenset(
@@ -59,14 +61,37 @@ class StateChanged:
     ts: float = field(default_factory=time.time)
 
 
-@dataclass(frozen=True, slots=True)
 class LogLines:
-    """Complete lines (decoded, newline stripped) a service wrote on one stream."""
+    """Complete lines a service wrote on one stream: the exact bytes, decoded only on demand.
 
-    service: str
-    stream: str  # "stdout" | "stderr" | "system"
-    lines: list[str]
-    ts: float = field(default_factory=time.time)
+    A flood arrives as 1 MiB blocks; the headless view prints the bytes as they are and the
+    dashboard decodes just the tail it can show, so nobody pays per line for what nobody sees.
+    """
+
+    __slots__ = ("_lines", "block", "service", "stream", "ts")
+
+    def __init__(self, service: str, stream: str, block: bytes, ts: float | None = None) -> None:
+        self.service = service
+        self.stream = stream  # "stdout" | "stderr" | "system"
+        self.block = block  # whole lines, each ending in b"\n"
+        self.ts = time.time() if ts is None else ts
+        self._lines: list[str] | None = None
+
+    @classmethod
+    def text(cls, service: str, stream: str, lines: list[str]) -> LogLines:
+        return cls(service, stream, "".join(f"{ln}\n" for ln in lines).encode())
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = decode_lines(self.block)
+        return self._lines
+
+    def tail(self, n: int) -> list[str]:
+        """The last n lines, decoding only those."""
+        if self._lines is not None:
+            return self._lines[-n:]
+        return decode_lines(tail_block(self.block, n))
 
 
 Message = Lifecycle | StateChanged | LogLines

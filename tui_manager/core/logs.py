@@ -62,6 +62,16 @@ def decode_lines(block: bytes) -> list[str]:
     ]
 
 
+def tail_block(block: bytes, n: int) -> bytes:
+    """The bytes of the last n lines of a block of whole lines (C-speed, no per-line work)."""
+    pos = len(block) - 1  # skip the final newline
+    for _ in range(n):
+        pos = block.rfind(b"\n", 0, pos)
+        if pos < 0:
+            return block
+    return block[pos + 1 :]
+
+
 class RotatingFile:
     """Appends bytes to `path`, rotating to path.1 .. path.N at whole-write boundaries."""
 
@@ -102,40 +112,75 @@ class RotatingFile:
             self._fd = -1
 
 
+class BlockRing:
+    """The last `max_lines` lines, kept as the raw blocks they arrived in.
+
+    Nothing is decoded until a view asks for a tail, so a flood costs no per-line work here.
+    Memory is bounded by max_lines plus one block.
+    """
+
+    def __init__(self, max_lines: int) -> None:
+        self.max_lines = max_lines
+        self.blocks: deque[tuple[float, str, bytes, int]] = deque()
+        self.lines = 0
+
+    def add(self, ts: float, stream: str, block: bytes) -> None:
+        n = block.count(b"\n")
+        self.blocks.append((ts, stream, block, n))
+        self.lines += n
+        while self.blocks and self.lines - self.blocks[0][3] >= self.max_lines:
+            self.lines -= self.blocks.popleft()[3]
+
+    def tail(self, n: int) -> list[LogLine]:
+        n = min(n, self.max_lines)
+        picked: list[tuple[float, str, bytes, int]] = []
+        count = 0
+        for item in reversed(self.blocks):
+            picked.append(item)
+            count += item[3]
+            if count >= n:
+                break
+        out: list[LogLine] = []
+        for ts, stream, block, _ in reversed(picked):
+            out.extend(LogLine(ts, stream, text) for text in decode_lines(tail_block(block, n)))
+        return out[-n:] if n > 0 else []
+
+    def __len__(self) -> int:
+        return min(self.lines, self.max_lines)
+
+
 class ServiceLog:
     """One service's output: log file, per-stream assemblers and a bounded ring of lines."""
 
     def __init__(self, path: Path, max_bytes: int, backups: int, ring: int = 5000) -> None:
         self.file = RotatingFile(path, max_bytes, backups)
-        self.ring: deque[LogLine] = deque(maxlen=ring)
+        self.ring = BlockRing(ring)
         self._asm: dict[str, LineAssembler] = {}
         self.total_lines = 0
 
-    def feed(self, stream: str, data: bytes) -> list[str]:
-        """Record a chunk; return the complete lines it finished, decoded for views."""
+    def feed(self, stream: str, data: bytes) -> bytes:
+        """Record a chunk; return the whole lines it completed (exact bytes), or b''."""
         asm = self._asm.setdefault(stream, LineAssembler())
         block = asm.feed(data)
-        return self._commit(stream, block) if block else []
+        if block:
+            self._commit(stream, block, block)
+        return block
 
-    def flush(self, stream: str) -> list[str]:
+    def flush(self, stream: str) -> bytes:
         """End of stream: a last line without newline is still a line (written as is)."""
         asm = self._asm.pop(stream, None)
         tail = asm.flush() if asm else b""
-        return self._commit(stream, tail) if tail else []
+        if tail:
+            self._commit(stream, tail, tail + b"\n")
+        return tail + b"\n" if tail else b""
 
-    def _commit(self, stream: str, block: bytes) -> list[str]:
-        self.file.write(block)
-        lines = decode_lines(block)
-        now = time.time()
-        keep = lines[-(self.ring.maxlen or 1) :]  # a flood must not build objects it drops
-        self.ring.extend(LogLine(now, stream, ln) for ln in keep)
-        self.total_lines += len(lines)
-        return lines
+    def _commit(self, stream: str, raw: bytes, block: bytes) -> None:
+        self.file.write(raw)
+        self.ring.add(time.time(), stream, block)
+        self.total_lines += block.count(b"\n")
 
     def tail(self, n: int) -> list[LogLine]:
-        if n <= 0:
-            return []
-        return list(self.ring)[-n:]
+        return self.ring.tail(n)
 
     def close(self) -> None:
         self.file.close()

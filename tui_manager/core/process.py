@@ -281,22 +281,29 @@ def _on_readable(
     loop: asyncio.AbstractEventLoop, child: ChildProcess, fd: int, on_output: OutputCallback
 ) -> None:
     stream = child._fds[fd]
-    # Drain up to 1 MiB per wake-up: fewer callbacks under a flood, but still fair to others.
+    # Drain up to 1 MiB per wake-up and hand it on as one piece: under a flood that is one
+    # file write and one message per MiB, yet every stream still gets its turn.
+    chunks: list[bytes] = []
+    eof = False
     for _ in range(16):
         try:
             data = os.read(fd, READ_CHUNK)
         except BlockingIOError:
-            return
+            break
         except OSError:  # EIO: the pty's other side is closed
             data = b""
         if not data:
-            loop.remove_reader(fd)
-            os.close(fd)
-            del child._fds[fd]
-            on_output(stream, None)
-            if not child._fds:
-                child._drained.set()
-            return
-        on_output(stream, data)
+            eof = True
+            break
+        chunks.append(data)
         if len(data) < READ_CHUNK:
-            return
+            break
+    if chunks:
+        on_output(stream, b"".join(chunks))
+    if eof:
+        loop.remove_reader(fd)
+        os.close(fd)
+        del child._fds[fd]
+        on_output(stream, None)
+        if not child._fds:
+            child._drained.set()

@@ -149,7 +149,7 @@ class Reloader:
             new = load(self.sup.config.path)
         except ConfigError as e:
             lines = [f"config not applied, the stack keeps running: {p}" for p in e.problems]
-            self.sup.bus.publish(LogLines("system", "system", lines))
+            self.sup.bus.publish(LogLines.text("system", "system", lines))
             return
         for name in await self.sup.apply_config(new):
             if name in self.sup.services:

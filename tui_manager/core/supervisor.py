@@ -452,13 +452,14 @@ class Supervisor:
 
     # ---- output, events, state -----------------------------------------------------------------
     def _on_output(self, svc: Service, stream: str, data: bytes | None) -> None:
-        lines = svc.log.feed(stream, data) if data is not None else svc.log.flush(stream)
-        if not lines:
+        block = svc.log.feed(stream, data) if data is not None else svc.log.flush(stream)
+        if not block:
             return
+        msg = LogLines(svc.name, stream, block)
         pattern = svc.log_pattern
-        if pattern and not svc.log_matched.is_set() and any(pattern.search(x) for x in lines):
+        if pattern and not svc.log_matched.is_set() and any(pattern.search(x) for x in msg.lines):
             svc.log_matched.set()
-        self.bus.publish(LogLines(svc.name, stream, lines))
+        self.bus.publish(msg)
 
     def _set(self, svc: Service, new: State, reason: str | None = None) -> None:
         old = svc.state
@@ -480,7 +481,7 @@ class Supervisor:
         self.bus.publish(Lifecycle(service, event, pid, dict(extra)))
 
     def _system(self, line: str) -> None:
-        self.bus.publish(LogLines("system", "system", [line]))
+        self.bus.publish(LogLines.text("system", "system", [line]))
 
     def _spawn_task(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

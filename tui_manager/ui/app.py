@@ -149,7 +149,7 @@ class Dashboard(App[int]):
         states_changed = False
         for msg in batch:
             if isinstance(msg, LogLines):
-                lines = [(msg.service, LogLine(msg.ts, msg.stream, t)) for t in msg.lines]
+                lines = [(msg.service, LogLine(msg.ts, msg.stream, t)) for t in msg.tail(MAX_LINES)]
                 per_service.setdefault(msg.service, []).extend(lines)
                 self.merged.extend(lines[-MAX_LINES:])
             elif isinstance(msg, StateChanged):

@@ -1,0 +1,270 @@
+"""`python -m bench`: run each scenario against autogpt-dev and every peer found on this machine,
+several times, and print (and save to bench/results/<date>.md) median/min/max per tool.
+
+A scenario is a function; a tool is an adapter (bench/tools.py). Installs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from .tools import ALL, Tool
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+PY = sys.executable
+
+
+@dataclass
+class Result:
+    seconds: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, list[float]] = field(default_factory=dict)
+
+
+class Scan:
+    """Counts a marker in files that are still growing (reads only the new bytes)."""
+
+    def __init__(self, marker: bytes) -> None:
+        self.marker = marker
+        self.offsets: dict[Path, int] = {}
+        self.tails: dict[Path, bytes] = {}
+        self.count = 0
+
+    def update(self, files: list[Path]) -> int:
+        for f in files:
+            try:
+                with f.open("rb") as fh:
+                    fh.seek(self.offsets.get(f, 0))
+                    data = fh.read()
+            except FileNotFoundError:
+                continue
+            if not data:
+                continue
+            self.offsets[f] = self.offsets.get(f, 0) + len(data)
+            chunk = self.tails.get(f, b"") + data
+            self.count += chunk.count(self.marker)
+            self.tails[f] = chunk[-len(self.marker) + 1 :]
+        return self.count
+
+
+def outputs(work: Path) -> list[Path]:
+    return [work / "stdout.txt", *sorted(work.glob("*.out"))]
+
+
+def launch(tool: Tool, services: dict[str, str], work: Path) -> subprocess.Popen[bytes]:
+    argv = tool.command(services, work)
+    out = (work / "stdout.txt").open("wb")
+    return subprocess.Popen(
+        argv,
+        cwd=work,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"},
+    )
+
+
+def wait_marker(
+    work: Path,
+    marker: bytes,
+    count: int,
+    timeout: float,
+    proc: subprocess.Popen[bytes],
+    sample: Callable[[], None] | None = None,
+) -> bool:
+    scan = Scan(marker)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if scan.update(outputs(work)) >= count:
+            return True
+        if sample:
+            sample()
+        time.sleep(0.005)
+    return False
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15) -> float:
+    """Signal the tool, return seconds until it and its whole tree are gone."""
+    tree = []
+    with contextlib.suppress(psutil.Error):
+        tree = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout)
+    # The tool's own exit is not enough: its children must be gone too. A zombie is gone (it
+    # only waits for PID 1 to reap it, which is no tool's doing).
+    deadline = t0 + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in tree):
+        time.sleep(0.005)
+    took = time.monotonic() - t0
+    for pid in tree:  # whatever a tool left behind must not skew the next run
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return took
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+# ---- scenarios --------------------------------------------------------------------------------
+def flood(tool: Tool, work: Path, children: int, lines: int) -> tuple[float, dict[str, float]]:
+    services = {f"flood{i}": f"{PY} {FIXTURES / 'flood.py'} {lines}" for i in range(children)}
+    services["idle"] = f"{PY} {FIXTURES / 'sleeper.py'} idle"  # keeps every tool alive
+    peak = [0.0]
+    proc = launch(tool, services, work)
+
+    def sample() -> None:
+        try:
+            rss = psutil.Process(proc.pid).memory_info().rss
+            peak[0] = max(peak[0], rss / 2**20)
+        except psutil.Error:
+            pass
+
+    t0 = time.monotonic()
+    ok = wait_marker(work, b"line %d\n" % (lines - 1), children, 300, proc, sample)
+    took = time.monotonic() - t0
+    stop(proc)
+    if not ok:
+        raise RuntimeError("not every line arrived")
+    return took, {"peak RSS MB": peak[0]}
+
+
+def baseline_flood(work: Path, lines: int) -> float:
+    t0 = time.monotonic()
+    with (work / "alone.txt").open("wb") as f:
+        subprocess.run([PY, str(FIXTURES / "flood.py"), str(lines)], stdout=f, check=True)
+    return time.monotonic() - t0
+
+
+def start_stop(tool: Tool, work: Path, n: int, ignore_term: bool) -> tuple[float, dict[str, float]]:
+    script = "ignore_term.py" if ignore_term else "sleeper.py"
+    marker = b"ignoring SIGTERM" if ignore_term else b"started s"
+    services = {f"s{i}": f"{PY} {FIXTURES / script} s{i}" for i in range(n)}
+    t0 = time.monotonic()
+    proc = launch(tool, services, work)
+    if not wait_marker(work, marker, n, 60, proc):
+        stop(proc, signal.SIGKILL)
+        raise RuntimeError("services did not all start")
+    started = time.monotonic() - t0
+    time.sleep(0.3)
+    stopped = stop(proc)
+    return started, {"stop s": stopped}
+
+
+def idle(tool: Tool, work: Path, seconds: float = 10) -> tuple[float, dict[str, float]]:
+    services = {f"s{i}": f"{PY} {FIXTURES / 'sleeper.py'} s{i}" for i in range(6)}
+    proc = launch(tool, services, work)
+    wait_marker(work, b"started s", 6, 60, proc)
+    time.sleep(1)
+    p = psutil.Process(proc.pid)
+    c0 = sum(p.cpu_times()[:2])
+    time.sleep(seconds)
+    c1 = sum(p.cpu_times()[:2])
+    rss = p.memory_info().rss / 2**20
+    stop(proc)
+    return (c1 - c0) / seconds * 100, {"RSS MB": rss}
+
+
+SCENARIOS: dict[str, tuple[str, Callable[[Tool, Path], tuple[float, dict[str, float]]]]] = {
+    "flood-1x1M": (
+        "1 child x 1M lines, to all-written (s)",
+        lambda t, w: flood(t, w, 1, 1_000_000),
+    ),
+    "flood-6x200k": ("6 children x 200k lines (s)", lambda t, w: flood(t, w, 6, 200_000)),
+    "start-6": ("6 services to all-started (s)", lambda t, w: start_stop(t, w, 6, False)),
+    "start-50": ("50 services to all-started (s)", lambda t, w: start_stop(t, w, 50, False)),
+    "stop-6-ignore-term": (
+        "6 services ignoring SIGTERM: start (s)",
+        lambda t, w: start_stop(t, w, 6, True),
+    ),
+    "idle-6": ("idle CPU % of the manager, 6 services", idle),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", nargs="*", default=list(SCENARIOS))
+    ap.add_argument("--tools", nargs="*", default=[t.name for t in ALL])
+    args = ap.parse_args(argv)
+    tools = [t for t in ALL if t.name in args.tools and t.available()]
+    missing = [t.name for t in ALL if t.name in args.tools and not t.available()]
+    lines = [
+        f"# autogpt-dev benchmarks, {time.strftime('%Y-%m-%d %H:%M')}",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}. "
+        f"Runs per cell: {args.repeat}. Tools: "
+        + ", ".join(t.version() for t in tools)
+        + (f". Not installed: {', '.join(missing)}" if missing else "")
+        + ".",
+        "",
+    ]
+    if "flood-1x1M" in args.only:
+        with tempfile.TemporaryDirectory() as d:
+            base = statistics.median(baseline_flood(Path(d), 1_000_000) for _ in range(3))
+        lines += [f"Baseline: the flood child alone, into a file: {base:.3f} s.", ""]
+    for key in args.only:
+        title, fn = SCENARIOS[key]
+        results: dict[str, Result] = {}
+        for tool in tools:
+            r = results[tool.name] = Result()
+            for _ in range(args.repeat):
+                with tempfile.TemporaryDirectory() as d:
+                    try:
+                        value, extra = fn(tool, Path(d))
+                    except RuntimeError as e:
+                        r.notes.append(str(e))
+                        continue
+                    r.seconds.append(value)
+                    for k, v in extra.items():
+                        r.extra.setdefault(k, []).append(v)
+        lines += table(key, title, results)
+        print("\n".join(lines[-(len(results) + 4) :]), flush=True)
+    out = Path(__file__).parent / "results" / f"{time.strftime('%Y-%m-%d')}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print(f"\nwritten to {out}")
+    return 0
+
+
+def table(key: str, title: str, results: dict[str, Result]) -> list[str]:
+    ours = (
+        statistics.median(results["autogpt-dev"].seconds)
+        if results.get("autogpt-dev") and results["autogpt-dev"].seconds
+        else None
+    )
+    extra_keys = sorted({k for r in results.values() for k in r.extra})
+    head = f"| tool | median | min | max | vs autogpt-dev | {' | '.join(extra_keys)} |"
+    rows = [f"## {key}: {title}", "", head, "|" + "---|" * (5 + len(extra_keys))]
+    for name, r in results.items():
+        if not r.seconds:
+            rows.append(f"| {name} | failed: {'; '.join(set(r.notes))} |")
+            continue
+        med = statistics.median(r.seconds)
+        ratio = f"{med / ours:.1f}x" if ours else "-"
+        extras = [
+            f"{statistics.median(r.extra[k]):.1f}" if k in r.extra else "-" for k in extra_keys
+        ]
+        rows.append(
+            f"| {name} | {med:.3f} | {min(r.seconds):.3f} | {max(r.seconds):.3f} | "
+            f"{ratio} | {' | '.join(extras)} |"
+        )
+    return [*rows, ""]
