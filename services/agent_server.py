@@ -8,12 +8,13 @@ GET /executions   GET /executions/{id}   GET /echo?msg=...  (a local target for 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from aiohttp import web
 
 from . import settings
-from .common import Client, Database, serve, setup_logging
+from .common import Client, Database, Unavailable, serve, setup_logging
 
 log = setup_logging("agent_server")
 NODE_TYPES = {"text", "uppercase", "http_get", "wait", "notify"}
@@ -38,7 +39,18 @@ def validate_nodes(nodes: Any) -> list[dict[str, Any]]:
     return nodes
 
 
-def make_app(db: Database, ws: Client) -> web.Application:
+class Waker:
+    """Best effort: tell execution_manager there is work (it polls anyway, just less often)."""
+
+    def __init__(self) -> None:
+        self.client = Client(settings.url("execution_manager"), retry_for=0)
+
+    async def wake(self) -> None:
+        with contextlib.suppress(Unavailable, web.HTTPException):
+            await self.client.post("/wake")
+
+
+def make_app(db: Database, ws: Client, executor: Waker) -> web.Application:
     async def create_agent(request: web.Request) -> web.Response:
         body = await request.json()
         try:
@@ -63,6 +75,7 @@ def make_app(db: Database, ws: Client) -> web.Application:
         body = await request.json() if request.can_read_body else {}
         ex = await db.call("create_execution", agent_id=agent_id, input=str(body.get("input", "")))
         await ws.post("/publish", {"execution_id": ex["id"], "event": "queued"})
+        await executor.wake()
         log.info("execution %s queued for agent %s", ex["id"], agent_id)
         return web.json_response(ex, status=201)
 
@@ -89,8 +102,8 @@ def make_app(db: Database, ws: Client) -> web.Application:
 
 def main() -> None:
     log.info("agent_server on port %d", settings.port("agent_server"))
-    db, ws = Database(), Client(settings.url("websocket_server"))
-    serve(make_app(db, ws), "agent_server", (db, ws))
+    db, ws, waker = Database(), Client(settings.url("websocket_server")), Waker()
+    serve(make_app(db, ws, waker), "agent_server", (db, ws, waker.client))
 
 
 if __name__ == "__main__":

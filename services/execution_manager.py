@@ -6,7 +6,6 @@ reports results to database_manager and notification_manager.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import time
@@ -18,7 +17,7 @@ from . import settings
 from .common import Client, Database, Unavailable, health, setup_logging
 
 log = setup_logging("execution_manager")
-POLL = 0.1
+POLL = 1.0  # the fallback; agent_server wakes us (POST /wake) when it queues an execution
 
 
 class Executor:
@@ -27,6 +26,7 @@ class Executor:
         self.limit = asyncio.Semaphore(settings.max_concurrent_nodes())
         self.worker = f"execution_manager-{os.getpid()}"
         self.http = ClientSession()
+        self.wake = asyncio.Event()
 
     async def publish(self, eid: str, event: str, **extra: Any) -> None:
         await self.ws.post("/publish", {"execution_id": eid, "event": event, **extra})
@@ -109,8 +109,14 @@ class Executor:
                 log.warning("database unavailable: %s", e)
                 ex = None
             if ex is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), POLL)
+                self.wake.clear()
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self.wake.wait()),
+                ]
+                await asyncio.wait(waiters, timeout=POLL, return_when=asyncio.FIRST_COMPLETED)
+                for w in waiters:
+                    w.cancel()
                 continue
             task = asyncio.create_task(self.execute(ex))
             running.add(task)
@@ -125,17 +131,23 @@ async def amain() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    app = web.Application()
-    app.router.add_get("/health", health)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", settings.port("execution_manager")).start()
-    log.info("execution_manager ready (max %d concurrent nodes)", settings.max_concurrent_nodes())
     executor = Executor(
         Database(),
         Client(settings.url("websocket_server")),
         Client(settings.url("notification_manager")),
     )
+
+    async def wake(_: web.Request) -> web.Response:
+        executor.wake.set()
+        return web.json_response({"woken": True})
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    app.router.add_post("/wake", wake)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", settings.port("execution_manager")).start()
+    log.info("execution_manager ready (max %d concurrent nodes)", settings.max_concurrent_nodes())
     try:
         await executor.loop(stop)
     finally:
