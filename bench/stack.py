@@ -25,13 +25,22 @@ from pathlib import Path
 import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
-SERVICES = ["database_manager", "execution_manager", "scheduler", "websocket_server",
-            "agent_server", "notification_manager"]
-AGENT = {"name": "bench", "nodes": [
-    {"id": "a", "type": "text", "config": {"text": "hello"}},
-    {"id": "b", "type": "uppercase", "inputs": ["a"]},
-    {"id": "c", "type": "http_get", "inputs": ["b"]},
-]}
+SERVICES = [
+    "database_manager",
+    "execution_manager",
+    "scheduler",
+    "websocket_server",
+    "agent_server",
+    "notification_manager",
+]
+AGENT = {
+    "name": "bench",
+    "nodes": [
+        {"id": "a", "type": "text", "config": {"text": "hello"}},
+        {"id": "b", "type": "uppercase", "inputs": ["a"]},
+        {"id": "c", "type": "http_get", "inputs": ["b"]},
+    ],
+}
 
 
 def free_port() -> int:
@@ -42,13 +51,28 @@ def free_port() -> int:
 
 def start_stack(tmp: Path) -> tuple[subprocess.Popen[bytes], dict[str, int], float]:
     ports = {s: free_port() for s in SERVICES}
-    env = {**os.environ, **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
-           "AUTOGPT_DEV_STATE_DIR": str(tmp / "state"),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
+        "AUTOGPT_DEV_STATE_DIR": str(tmp / "state"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "tui_manager", "up", "--headless", "-c",
-                             str(REPO / "autogpt-dev.toml")], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui_manager",
+            "up",
+            "--headless",
+            "-c",
+            str(REPO / "autogpt-dev.toml"),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     events = tmp / "state" / "logs" / "events.jsonl"
     while True:
         if events.exists():
@@ -113,12 +137,16 @@ def main() -> int:
         finally:
             stop_stack(proc)
     lat.sort()
-    print(f"cold start to all-ready ({args.runs} runs): median {statistics.median(starts):.3f}s "
-          f"min {min(starts):.3f}s max {max(starts):.3f}s")
+    print(
+        f"cold start to all-ready ({args.runs} runs): median {statistics.median(starts):.3f}s "
+        f"min {min(starts):.3f}s max {max(starts):.3f}s"
+    )
     print(f"orderly stop of the stack: median {statistics.median(stops):.3f}s")
-    print(f"{args.executions} executions of a 3-node agent ({args.concurrency} at a time): "
-          f"{args.executions / total:.1f}/s, p50 {lat[len(lat) // 2] * 1000:.0f} ms, "
-          f"p99 {lat[int(len(lat) * 0.99) - 1] * 1000:.0f} ms")
+    print(
+        f"{args.executions} executions of a 3-node agent ({args.concurrency} at a time): "
+        f"{args.executions / total:.1f}/s, p50 {lat[len(lat) // 2] * 1000:.0f} ms, "
+        f"p99 {lat[int(len(lat) * 0.99) - 1] * 1000:.0f} ms"
+    )
     return 0
 
 

@@ -142,3 +142,13 @@ async def test_invalid_config_edit_keeps_the_stack(tmp_path):
         )
         assert set(sup.services) == {"one", "two", "three"}
         assert json.dumps([s.state for s in sup.services.values()]).count("ready") == 3
+
+
+def test_entry_points_of_launchers(tmp_path):
+    assert entry_points([PY, "-m", "uvicorn", "pkg.app:app", "--port", "1"], tmp_path) == (
+        [],
+        ["pkg.app"],
+    )
+    assert entry_points(["uvicorn", "--reload", "web:app"], tmp_path) == ([], ["web"])
+    assert entry_points([PY, "-u", "run.py", "x"], tmp_path) == ([tmp_path / "run.py"], [])
+    assert entry_points(["node", "server.js"], tmp_path) == ([], [])

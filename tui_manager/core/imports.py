@@ -24,7 +24,10 @@ def entry_points(argv: list[str], cwd: Path) -> tuple[list[Path], list[str]]:
         args = iter(argv[1:])
         for a in args:
             if a == "-m":
-                modules.append(next(args, ""))
+                module = next(args, "")
+                if module in _PY_LAUNCHERS:  # python -m uvicorn pkg.mod:app
+                    return entry_points([module, *args], cwd)
+                modules.append(module)
                 break
             if a == "-c":
                 break
