@@ -27,17 +27,21 @@ from ..config.load import Config
 from ..control.server import ControlServer
 from ..control.statedir import StateDir
 from ..core.events import Lifecycle, LogLines, Message, StateChanged, describe
-from ..core.logs import LogLine
 from ..core.stats import StatsSampler
 from ..core.supervisor import Supervisor
 from .screens.deps import DepsScreen
 from .screens.help import HelpScreen
 from .screens.shutdown import ShutdownScreen
 from .screens.viewer import LogViewer
-from .widgets.log_pane import MAX_LINES, LogPane
+from .widgets.log_pane import MAX_LINES, LogPane, newest_lines
 from .widgets.services_table import ServicesTable
 
-FRAME = 1 / 15
+FRAME = 1 / 10
+# Selecting a service renders this much of its history at once (more is a key away: `p`).
+SHOW_LINES = 1000
+# A pane renders at most this many new lines per frame: a flood shows its newest lines and a
+# marker for the rest (all of it is on disk, `p`), so keys stay responsive.
+FRAME_LINES = 120
 ALL = "all services"
 
 
@@ -78,7 +82,7 @@ class Dashboard(App[int]):
         self.dev = dev
         self.selected: str = next(iter(sup.order), ALL)
         self.pending: list[Message] = []
-        self.merged: deque[tuple[str, LogLine]] = deque(maxlen=MAX_LINES)
+        self.merged: deque[LogLines] = deque(maxlen=MAX_LINES)
         self.sampler = StatsSampler()
         self.stats: dict[str, Any] = {}
         self.fg_height = 40
@@ -144,29 +148,26 @@ class Dashboard(App[int]):
 
     # -- the per-frame flush -------------------------------------------------------------------
     def flush(self) -> None:
+        if not self.pending:
+            return
         batch, self.pending = self.pending, []
-        per_service: dict[str, list[tuple[str, LogLine]]] = {}
+        logs: list[LogLines] = []
         states_changed = False
         for msg in batch:
             if isinstance(msg, LogLines):
-                lines = [(msg.service, LogLine(msg.ts, msg.stream, t)) for t in msg.tail(MAX_LINES)]
-                per_service.setdefault(msg.service, []).extend(lines)
-                self.merged.extend(lines[-MAX_LINES:])
+                logs.append(msg)
             elif isinstance(msg, StateChanged):
                 states_changed = True
             elif isinstance(msg, Lifecycle):
                 self.toast(msg)
-                line = ("system", LogLine(msg.ts, "system", describe(msg)))
-                per_service.setdefault("system", []).append(line)
-                self.merged.append(line)
-        if self.selected == ALL:
-            self.query_one("#log", LogPane).append(
-                item for name in per_service for item in per_service[name]
-            )
-        else:
-            self.query_one("#log", LogPane).append(per_service.get(self.selected, []))
+                logs.append(LogLines.text("system", "system", [describe(msg)]))
+        self.merged.extend(logs)  # undecoded: only what a pane shows is ever decoded
+        log = self.query_one("#log", LogPane)
+        shown = logs if self.selected == ALL else [m for m in logs if m.service == self.selected]
+        log.append_newest(shown, FRAME_LINES)
         if self.sup.foreground:
-            self.query_one("#fg", LogPane).append(per_service.get(self.sup.foreground, []))
+            fg = [m for m in logs if m.service == self.sup.foreground]
+            self.query_one("#fg", LogPane).append_newest(fg, FRAME_LINES)
         if states_changed:
             self.sync_table()
 
@@ -175,7 +176,9 @@ class Dashboard(App[int]):
         with self.batch_update():
             self.query_one(ServicesTable).sync(statuses, self.stats)
         ready = sum(s.state == "ready" for s in statuses)
-        self.title = f"{self.sup.config.manager.name}: {ready}/{len(statuses)} ready"
+        title = f"{self.sup.config.manager.name}: {ready}/{len(statuses)} ready"
+        if title != self.title:  # a header repaint only when it says something new
+            self.title = title
         if self._shutdown_screen is not None:
             self._shutdown_screen.update(statuses)
 
@@ -216,9 +219,9 @@ class Dashboard(App[int]):
         pane.merged = name == ALL
         pane.border_title = "all services" if name == ALL else f"{name} log"
         if name == ALL:
-            pane.replace(list(self.merged))
+            pane.replace(newest_lines(list(self.merged), SHOW_LINES))
         else:
-            pane.replace((name, ln) for ln in self.sup.logs(name, MAX_LINES))
+            pane.replace((name, ln) for ln in self.sup.logs(name, SHOW_LINES))
 
     def on_data_table_row_highlighted(self, event: ServicesTable.RowHighlighted) -> None:
         if event.data_table.id == "services" and event.row_key.value != self.selected:

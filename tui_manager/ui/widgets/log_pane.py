@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import RichLog
 
+from ...core.events import LogLines
 from ...core.logs import LogLine
 
 MAX_LINES = 5000
@@ -37,6 +38,19 @@ def latest_state(line: str) -> str:
         return line
     parts = [p for p in line.split("\r") if p]
     return parts[-1] if parts else ""
+
+
+def newest_lines(msgs: list[LogLines], n: int) -> list[tuple[str, LogLine]]:
+    """The last n lines of a run of messages, in order, decoding only those."""
+    picked: list[list[tuple[str, LogLine]]] = []
+    left = n
+    for msg in reversed(msgs):
+        if left <= 0:
+            break
+        lines = msg.tail(left)
+        picked.append([(msg.service, LogLine(msg.ts, msg.stream, t)) for t in lines])
+        left -= len(lines)
+    return [item for chunk in reversed(picked) for item in chunk]
 
 
 class LogPane(RichLog):
@@ -80,6 +94,21 @@ class LogPane(RichLog):
             Text("\n").join(self.render_line_text(s, ln) for s, ln in batch),
             scroll_end=at_end and self.follow,
         )
+
+    def append_newest(self, msgs: list[LogLines], limit: int) -> None:
+        """A frame's messages: the newest `limit` lines, and a marker for what was skipped."""
+        if not msgs:
+            return
+        total = sum(m.block.count(b"\n") for m in msgs)
+        items = newest_lines(msgs, limit)
+        if total > len(items):
+            skipped = LogLine(
+                msgs[0].ts,
+                "system",
+                f"\x1b[2m… {total - len(items):,} lines not shown (all on disk: p)\x1b[0m",
+            )
+            items.insert(0, ("system", skipped))
+        self.append(items)
 
     def replace(self, items: Iterable[tuple[str, LogLine]]) -> None:
         self._rendering = True
