@@ -11,6 +11,7 @@ events.jsonl is followed by a spawn with a new pid, and that no process of the r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -26,8 +27,14 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-SERVICES = ["database_manager", "websocket_server", "notification_manager", "agent_server",
-            "scheduler", "execution_manager"]
+SERVICES = [
+    "database_manager",
+    "websocket_server",
+    "notification_manager",
+    "agent_server",
+    "scheduler",
+    "execution_manager",
+]
 
 
 def free_port() -> int:
@@ -37,16 +44,20 @@ def free_port() -> int:
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui_manager", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tui_manager", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def post(url: str, body: object) -> None:
     req = urllib.request.Request(url, json.dumps(body).encode(), method="POST")
-    try:
+    with contextlib.suppress(OSError):  # a service may be restarting: that is the point
         urllib.request.urlopen(req, timeout=5).read()
-    except OSError:
-        pass  # a service may be restarting: that is the point
 
 
 def main() -> int:
@@ -57,11 +68,20 @@ def main() -> int:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="autogpt-dev-soak-"))
     ports = {s: free_port() for s in SERVICES}
-    env = {**os.environ, **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
-           "AUTOGPT_DEV_STATE_DIR": str(tmp / "state"), "AUTOGPT_DEV_LOG_MAX_BYTES": "2000000",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    up = subprocess.Popen([sys.executable, "-m", "tui_manager", "up", "--headless"], cwd=REPO,
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
+        "AUTOGPT_DEV_STATE_DIR": str(tmp / "state"),
+        "AUTOGPT_DEV_LOG_MAX_BYTES": "2000000",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    up = subprocess.Popen(
+        [sys.executable, "-m", "tui_manager", "up", "--headless"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     manager = psutil.Process(up.pid)
     api = f"http://127.0.0.1:{ports['agent_server']}"
     time.sleep(3)
@@ -69,13 +89,24 @@ def main() -> int:
     actions: dict[str, int] = {}
     t0 = time.monotonic()
     next_sample = t0
-    agent = {"name": "soak", "nodes": [{"id": "a", "type": "text", "config": {"text": "x"}},
-                                       {"id": "b", "type": "uppercase", "inputs": ["a"]}]}
+    agent = {
+        "name": "soak",
+        "nodes": [
+            {"id": "a", "type": "text", "config": {"text": "x"}},
+            {"id": "b", "type": "uppercase", "inputs": ["a"]},
+        ],
+    }
     try:
         while time.monotonic() - t0 < args.duration:
             if time.monotonic() >= next_sample:
-                samples.append((time.monotonic() - t0, manager.num_fds(), manager.num_threads(),
-                                manager.memory_info().rss / 2**20))
+                samples.append(
+                    (
+                        time.monotonic() - t0,
+                        manager.num_fds(),
+                        manager.num_threads(),
+                        manager.memory_info().rss / 2**20,
+                    )
+                )
                 next_sample += 60
             action = random.choice(["restart", "kill", "executions", "flood"])
             actions[action] = actions.get(action, 0) + 1
@@ -93,8 +124,14 @@ def main() -> int:
                 for _ in range(200):
                     post(f"{api}/echo", {})
             time.sleep(args.interval)
-        samples.append((time.monotonic() - t0, manager.num_fds(), manager.num_threads(),
-                        manager.memory_info().rss / 2**20))
+        samples.append(
+            (
+                time.monotonic() - t0,
+                manager.num_fds(),
+                manager.num_threads(),
+                manager.memory_info().rss / 2**20,
+            )
+        )
     finally:
         down = cli("down", env=env)
         up.wait(60)
@@ -109,16 +146,26 @@ def main() -> int:
             last_pid[e["service"]] = e["pid"]
         elif e["event"] == "restart":
             pending[e["service"]] = last_pid.get(e["service"], -1)
-    leftovers = [p.pid for p in psutil.process_iter(["environ"])
-                 if any(k == "AUTOGPT_DEV_STATE_DIR" and v == str(tmp / "state")
-                        for k, v in (p.info["environ"] or {}).items())]
+    leftovers = [
+        p.pid
+        for p in psutil.process_iter(["environ"])
+        if any(
+            k == "AUTOGPT_DEV_STATE_DIR" and v == str(tmp / "state")
+            for k, v in (p.info["environ"] or {}).items()
+        )
+    ]
     restarts = sum(e["event"] == "restart" for e in events)
-    lines = [f"# soak: {args.duration:.0f} s of the default stack", "",
-             f"actions: {actions}; restarts in events.jsonl: {restarts}, "
-             f"without a new pid: {unmatched}; `down` exit {down.returncode}, `up` exit "
-             f"{up.returncode}; processes left: {len(leftovers)}", "",
-             "| t (s) | open fds | threads | RSS MB |", "|---|---|---|---|",
-             *(f"| {t:.0f} | {fds} | {th} | {rss:.1f} |" for t, fds, th, rss in samples)]
+    lines = [
+        f"# soak: {args.duration:.0f} s of the default stack",
+        "",
+        f"actions: {actions}; restarts in events.jsonl: {restarts}, "
+        f"without a new pid: {unmatched}; `down` exit {down.returncode}, `up` exit "
+        f"{up.returncode}; processes left: {len(leftovers)}",
+        "",
+        "| t (s) | open fds | threads | RSS MB |",
+        "|---|---|---|---|",
+        *(f"| {t:.0f} | {fds} | {th} | {rss:.1f} |" for t, fds, th, rss in samples),
+    ]
     text = "\n".join(lines)
     print(text)
     if args.report:

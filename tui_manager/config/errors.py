@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,12 +20,22 @@ class ConfigError(Exception):
 
 
 def problem(file: str, where: str, message: str) -> str:
-    return f"{file}: {where}: {message}" if where else f"{file}: {message}"
+    line = f"{file}: {where}: {message}" if where else f"{file}: {message}"
+    return line.replace("\r", "\\r").replace("\n", "\\n")  # one problem, one line: always
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(part: str | int) -> str:
+    """A key as TOML would write it: bare when it can be, quoted (and escaped) otherwise."""
+    text = str(part)
+    return text if _BARE_KEY.match(text) else json.dumps(text)
 
 
 def where(section: Sequence[str | int]) -> str:
     """('services', 'db', 'ready', 'http') -> '[services.db] ready.http'."""
-    parts = [str(p) for p in section]
+    parts = [_key(p) for p in section]
     if len(parts) >= 2 and parts[0] == "services":
         head, rest = f"[services.{parts[1]}]", parts[2:]
     elif parts and parts[0] == "manager":

@@ -201,8 +201,12 @@ def load(path: Path | None = None, env_file: Path | None = None) -> Config:
     path = path.resolve()
     if not path.is_file():
         raise ConfigError([f"{path}: no such config file"])
+    return validate(read_raw(path), path, env_file)
+
+
+def validate(data: dict[str, Any], path: Path, env_file: Path | None = None) -> Config:
+    """Validate raw config data (from TOML, pyproject or a Procfile); ConfigError lists all."""
     file = str(path)
-    data = read_raw(path)
     problems: list[str] = []
     if not isinstance(data.get("manager", {}), dict):
         raise ConfigError([problem(file, "[manager]", "must be a table")])

@@ -324,6 +324,11 @@ class Supervisor:
         finally:
             probes.cancel()
         self._record_exit(svc, status)
+        # The main process is gone: so must be its tree (a leftover could hold the port or the
+        # pipe the next generation needs), as systemd does for a service's control group.
+        if child.tree():
+            await child.stop(svc.cfg.stop_signal_number, svc.cfg.stop_timeout)
+        await child.drained(timeout=1.0)
         return status
 
     def _record_exit(self, svc: Service, status: ExitStatus) -> None:

@@ -92,7 +92,7 @@ class Dashboard(App[int]):
     # -- layout & start ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
-        table = ServicesTable(id="services")
+        table = ServicesTable(self.sup.order, id="services")
         table.border_title = self.sup.config.manager.name
         yield table
         with Container(id="panes"):

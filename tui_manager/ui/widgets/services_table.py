@@ -26,6 +26,20 @@ COLUMNS = [
     ("exit", "exit"),
     ("why", "reason"),
 ]
+# Fixed widths: columns never jump as values change (uptime 9s -> 10s); `why` takes the rest.
+WIDTHS = {
+    "n": 1,
+    "state": 9,
+    "pid": 7,
+    "uptime": 6,
+    "restarts": 8,
+    "cpu": 4,
+    "mem": 6,
+    "spark": 10,
+    "probe": 14,
+    "exit": 6,
+    "reason": None,
+}
 
 # Data-driven cell colours: the one place the table's palette lives.
 STATE_STYLE = {
@@ -55,13 +69,15 @@ def exit_text(st: ServiceStatus) -> str:
 
 
 class ServicesTable(DataTable[Any]):
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, names: list[str], id: str | None = None) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, id=id)
         self._cells: dict[tuple[str, str], object] = {}
+        self._name_width = max([len(n) + 2 for n in names] + [7])  # room for " ★"
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
-            self.add_column(label, key=key)
+            width = self._name_width if key == "name" else WIDTHS[key]
+            self.add_column(label, key=key, width=width)
 
     def cells_for(
         self, index: int, st: ServiceStatus, stats: ServiceStats | None
@@ -98,7 +114,7 @@ class ServicesTable(DataTable[Any]):
             for key, value in cells.items():
                 if self._cells.get((st.name, key)) != value:
                     self._cells[(st.name, key)] = value
-                    self.update_cell(st.name, key, value, update_width=True)
+                    self.update_cell(st.name, key, value)
 
     def selected(self) -> str | None:
         if not self.rows or self.cursor_row < 0:
