@@ -83,6 +83,19 @@ def _parser() -> argparse.ArgumentParser:
     cmd("down", "stop the running instance gracefully", "autogpt-dev down")
     ck = cmd("check", "validate the config and print the start order", "autogpt-dev check")
     ck.add_argument("--json", action="store_true", help="machine-readable output")
+    ex = cmd(
+        "export",
+        "write the stack for systemd, supervisord, compose or kubernetes",
+        "autogpt-dev export systemd -o deploy/",
+    )
+    ex.add_argument("format", choices=["systemd", "supervisord", "compose", "kubernetes"])
+    ex.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="directory to write into (default: ./export/FORMAT)",
+    )
     sub.add_parser("schema", help="print the JSON Schema of the config file")
     return p
 
@@ -90,7 +103,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    known = {"up", "status", "start", "stop", "restart", "logs", "down", "check", "schema"}
+    known = {
+        "up",
+        "status",
+        "start",
+        "stop",
+        "restart",
+        "logs",
+        "down",
+        "check",
+        "schema",
+        "export",
+    }
     first = args_list[0] if args_list else None
     if first not in known and first not in ("-h", "--help", "--version"):
         args_list.insert(0, "up")  # no subcommand means `up`

@@ -42,6 +42,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "restart": cmd_action,
         "logs": cmd_logs,
         "down": cmd_down,
+        "export": cmd_export,
     }[args.command]
     try:
         return handler(config, args)
@@ -163,6 +164,18 @@ def cmd_action(config: Config, args: argparse.Namespace) -> int:
         if not args.no_wait and s["state"] == "failed":
             code = 1
     return code
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    from .export import export
+
+    out = args.output or Path.cwd() / "export" / args.format
+    result = export(config, args.format, out)
+    for w in result.warnings:
+        err(f"warning: {w}")
+    for f in result.files:
+        print(f)
+    return 0
 
 
 def cmd_down(config: Config, args: argparse.Namespace) -> int:
