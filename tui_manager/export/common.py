@@ -33,8 +33,8 @@ def probe_target(probe: Probe) -> tuple[str, str, int, str]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         return "http", parts.hostname or "127.0.0.1", port, parts.path or "/"
     if probe.tcp is not None:
-        host, _, port = probe.tcp.rpartition(":")
-        return "tcp", host, int(port), ""
+        host, _, port_text = probe.tcp.rpartition(":")
+        return "tcp", host, int(port_text), ""
     return probe.kind, "", 0, ""
 
 

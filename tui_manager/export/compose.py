@@ -23,7 +23,7 @@ def duration(seconds: float) -> str:
 
 
 def healthcheck(probe: Probe) -> dict[str, Any]:
-    kind, host, port, path = probe_target(probe)
+    kind, _, port, path = probe_target(probe)
     if kind == "http":
         test = [
             "CMD",
