@@ -136,6 +136,11 @@ class ServiceConfig(_Strict):
     def stop_signal_number(self) -> int:
         return _signal_number(self.stop_signal)
 
+    @property
+    def stop_signal_name(self) -> str:
+        """Canonical: "term" and "TERM" are "SIGTERM"."""
+        return signal.Signals(self.stop_signal_number).name
+
     def dependencies(self) -> dict[str, Dependency]:
         """`depends_on` normalised to name -> Dependency."""
         if isinstance(self.depends_on, list):

@@ -53,7 +53,7 @@ def write(config: Config, out: Path) -> Export:
             "Environment=PYTHONUNBUFFERED=1",
             f"Restart={RESTART[config.restart_policy(name)]}",
             f"RestartSec={svc.backoff}",
-            f"KillSignal={svc.stop_signal if svc.stop_signal.startswith('SIG') else 'SIG' + svc.stop_signal}",
+            f"KillSignal={svc.stop_signal_name}",
             f"TimeoutStopSec={svc.stop_timeout}",
             "KillMode=control-group",
             "",
