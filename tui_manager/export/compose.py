@@ -61,9 +61,7 @@ def write(config: Config, out: Path) -> Export:
             "restart": {"no": "no", "on-failure": "on-failure", "always": "always"}[
                 config.restart_policy(name)
             ],
-            "stop_signal": svc.stop_signal
-            if svc.stop_signal.startswith("SIG")
-            else f"SIG{svc.stop_signal}",
+            "stop_signal": svc.stop_signal_name,
             "stop_grace_period": duration(svc.stop_timeout),
         }
         if svc.env_file:

@@ -63,7 +63,7 @@ def write(config: Config, out: Path) -> Export:
                 + f"priority={100 * i}\n"
                 f"autostart=true\nautorestart={AUTORESTART[policy]}\n"
                 f"startsecs=0\nstartretries={svc.max_restarts}\n"
-                f"stopsignal={svc.stop_signal.removeprefix('SIG')}\n"
+                f"stopsignal={svc.stop_signal_name.removeprefix('SIG')}\n"
                 f"stopwaitsecs={max(1, int(svc.stop_timeout))}\n"
                 "stopasgroup=true\nkillasgroup=true\n"
                 f"stdout_logfile={run}/{name}.log\nredirect_stderr=true\n"
