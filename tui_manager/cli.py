@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         help="do not start NAME (dependents treat it as running elsewhere)",
     )
     up.add_argument("--env-file", type=Path, metavar="PATH", help="dotenv file to load first")
+    up.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="headless output: prefixed text, or one JSON object per line",
+    )
 
     st = cmd("status", "state of every service of the running instance", "autogpt-dev status")
     st.add_argument("--json", action="store_true", help="machine-readable output")
@@ -83,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd("down", "stop the running instance gracefully", "autogpt-dev down")
     ck = cmd("check", "validate the config and print the start order", "autogpt-dev check")
     ck.add_argument("--json", action="store_true", help="machine-readable output")
+    ck.add_argument("--names", action="store_true", help="only the service names (completion)")
     ex = cmd(
         "export",
         "write the stack for systemd, supervisord, compose or kubernetes",
@@ -97,24 +104,43 @@ def _parser() -> argparse.ArgumentParser:
         help="directory to write into (default: ./export/FORMAT)",
     )
     sub.add_parser("schema", help="print the JSON Schema of the config file")
+    it = sub.add_parser(
+        "init",
+        help="write autogpt-dev.toml from a Procfile or compose file",
+        epilog="example:\n  autogpt-dev init --from docker-compose.yml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    it.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="FILE",
+        help="Procfile or compose file (default: the one found here)",
+    )
+    it.add_argument("-o", "--output", type=Path, default=Path("autogpt-dev.toml"))
+    it.add_argument("--force", action="store_true", help="overwrite an existing file")
+    co = sub.add_parser(
+        "completion",
+        help="print a shell completion script",
+        epilog="example:\n  autogpt-dev completion bash >> ~/.bashrc",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    co.add_argument("shell", choices=["bash", "zsh", "fish"])
     return p
+
+
+def commands_of(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommand names, from the parser itself (one list to keep)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    known = {
-        "up",
-        "status",
-        "start",
-        "stop",
-        "restart",
-        "logs",
-        "down",
-        "check",
-        "schema",
-        "export",
-    }
+    known = set(commands_of(parser))
     first = args_list[0] if args_list else None
     if first not in known and first not in ("-h", "--help", "--version"):
         args_list.insert(0, "up")  # no subcommand means `up`

@@ -27,6 +27,13 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "schema":
         print(json.dumps(json_schema(), indent=2))
         return 0
+    if args.command == "init":
+        return cmd_init(args)
+    if args.command == "completion":
+        from .completion import script
+
+        print(script(args.shell))
+        return 0
     try:
         config = load(args.config, getattr(args, "env_file", None))
     except ConfigError as e:
@@ -66,7 +73,15 @@ def cmd_up(config: Config, args: argparse.Namespace) -> int:
         if args.headless or not sys.stdout.isatty():
             from .runner import run_headless
 
-            return asyncio.run(run_headless(config, args.services, args.exclude, args.dev))
+            return asyncio.run(
+                run_headless(
+                    config,
+                    args.services,
+                    args.exclude,
+                    args.dev,
+                    json_lines=args.log_format == "json",
+                )
+            )
         from .ui.app import run_dashboard
 
         code: int = run_dashboard(config, args.services, args.exclude, args.dev)
@@ -76,7 +91,42 @@ def cmd_up(config: Config, args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .config.importer import init_text
+
+    candidates = [
+        "Procfile",
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+    ]
+    source = args.source or next((p for p in map(Path, candidates) if p.exists()), None)
+    if source is None or not source.exists():
+        err(f"nothing to import: {source or 'no Procfile or compose file here'} (use --from)")
+        return 2
+    if args.output.exists() and not args.force:
+        err(f"{args.output} exists (use --force to overwrite)")
+        return 1
+    text, warnings = init_text(source)
+    args.output.write_text(text)
+    for w in warnings:
+        err(f"warning: {w}")
+    try:
+        load(args.output)
+    except ConfigError as e:
+        err(f"{args.output} needs a look before it runs:")
+        for line in e.problems:
+            print(line, file=sys.stderr)
+        return 2
+    print(f"wrote {args.output} from {source}")
+    return 0
+
+
 def cmd_check(config: Config, args: argparse.Namespace) -> int:
+    if args.names:
+        print("\n".join(config.services))
+        return 0
     edges = config.edges()
     waves = graph.start_waves(edges)
     if args.json:

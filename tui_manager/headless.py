@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import TextIO
@@ -55,3 +56,31 @@ class HeadlessPrinter:
         else:
             self.out.write(data.decode("utf-8", "replace"))
             self.out.flush()
+
+
+class JsonPrinter:
+    """`--log-format json`: one object per line for log shippers: ts, service, stream, line."""
+
+    def __init__(self, names: list[str], out: TextIO, colour: bool | None = None) -> None:
+        self.out = out
+
+    def __call__(self, msg: Message) -> None:
+        if isinstance(msg, LogLines):
+            rows = [
+                {"ts": msg.ts, "service": msg.service, "stream": msg.stream, "line": line}
+                for line in msg.lines
+            ]
+        elif isinstance(msg, Lifecycle):
+            rows = [
+                {
+                    "ts": msg.ts,
+                    "service": "system",
+                    "stream": "system",
+                    "line": describe(msg),
+                    "event": json.loads(msg.to_json()),
+                }
+            ]
+        else:
+            return
+        self.out.write("".join(json.dumps(r) + "\n" for r in rows))
+        self.out.flush()

@@ -15,7 +15,7 @@ from .config.load import Config
 from .control.server import ControlServer
 from .control.statedir import StateDir
 from .core.supervisor import Supervisor
-from .headless import HeadlessPrinter
+from .headless import HeadlessPrinter, JsonPrinter
 
 
 def install_signal_handlers(sup: Supervisor) -> Callable[[], None]:
@@ -65,6 +65,7 @@ async def run_headless(
     dev: bool = False,
     out: TextIO | None = None,
     targets: dict[str, Callable[[], object]] | None = None,
+    json_lines: bool = False,
 ) -> int:
     import sys
 
@@ -72,7 +73,8 @@ async def run_headless(
     state.acquire()
     try:
         sup = Supervisor(config, only, exclude, targets=targets)
-        sup.bus.subscribe(HeadlessPrinter(sup.order, out or sys.stdout))
+        printer = JsonPrinter if json_lines else HeadlessPrinter
+        sup.bus.subscribe(printer(sup.order, out or sys.stdout))
         remove_handlers = install_signal_handlers(sup)
         try:
             async with managed(sup, state, dev):
