@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from .plot import bar_chart
 from .tools import ALL, Tool
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
@@ -184,6 +185,20 @@ def idle(tool: Tool, work: Path, seconds: float = 10) -> tuple[float, dict[str, 
     return (c1 - c0) / seconds * 100, {"RSS MB": rss}
 
 
+def scale(tool: Tool, work: Path, n: int) -> tuple[float, dict[str, float]]:
+    """n services: start, memory of the manager per service, stop."""
+    services = {f"s{i}": f"{PY} {FIXTURES / 'sleeper.py'} s{i}" for i in range(n)}
+    t0 = time.monotonic()
+    proc = launch(tool, services, work)
+    if not wait_marker(work, b"started s", n, 120, proc):
+        stop(proc, signal.SIGKILL)
+        raise RuntimeError("services did not all start")
+    started = time.monotonic() - t0
+    rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+    stopped = stop(proc, timeout=60)
+    return started, {"stop s": stopped, "manager KB/service": rss * 1024 / n}
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[Tool, Path], tuple[float, dict[str, float]]]]] = {
     "flood-1x1M": (
         "1 child x 1M lines, to all-written (s)",
@@ -197,7 +212,16 @@ SCENARIOS: dict[str, tuple[str, Callable[[Tool, Path], tuple[float, dict[str, fl
         lambda t, w: start_stop(t, w, 6, True),
     ),
     "idle-6": ("idle CPU % of the manager, 6 services", idle),
+    "scale-200": ("200 services: start to all-started (s)", lambda t, w: scale(t, w, 200)),
 }
+UNITS = {"idle-6": "% CPU"}
+
+
+SECTIONS = [
+    ("bench.stack", "Default stack: cold start, stop, executions end to end", ["--runs", "3"]),
+    ("bench.reload", "Dev mode: file write to the new code answering", ["--runs", "8"]),
+    ("bench.tui", "Dashboard in a real terminal (tmux), vs mprocs", ["--seconds", "20"]),
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", nargs="*", default=list(SCENARIOS))
     ap.add_argument("--tools", nargs="*", default=[t.name for t in ALL])
+    ap.add_argument(
+        "--all",
+        action="store_true",
+        help="also the default stack, dev-mode reload and dashboard (tmux) sections",
+    )
     args = ap.parse_args(argv)
     tools = [t for t in ALL if t.name in args.tools and t.available()]
     missing = [t.name for t in ALL if t.name in args.tools and not t.available()]
@@ -238,7 +267,27 @@ def main(argv: list[str] | None = None) -> int:
                     for k, v in extra.items():
                         r.extra.setdefault(k, []).append(v)
         lines += table(key, title, results)
+        medians = {name: statistics.median(r.seconds) for name, r in results.items() if r.seconds}
+        if medians:
+            svg = bar_chart(
+                f"{key}: {title}",
+                UNITS.get(key, "s"),
+                medians,
+                Path(__file__).parent / "results" / f"{key}.svg",
+            )
+            lines += [f"![{key}]({svg.name})", ""]
         print("\n".join(lines[-(len(results) + 4) :]), flush=True)
+    if args.all:
+        for module, title, extra in SECTIONS:
+            lines += [f"## {title}", ""]
+            r = subprocess.run(
+                [PY, "-m", module, *extra],
+                capture_output=True,
+                text=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
+            lines += [r.stdout.strip() or f"failed: {r.stderr.strip()[-300:]}", ""]
+            print("\n".join(lines[-3:]), flush=True)
     out = Path(__file__).parent / "results" / f"{time.strftime('%Y-%m-%d')}.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {out}")

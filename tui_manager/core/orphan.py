@@ -17,6 +17,7 @@ import ctypes
 import os
 import subprocess
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1
 _libc: ctypes.CDLL | None = None
@@ -35,24 +36,65 @@ def set_parent_death_signal(sig: int) -> None:
     _libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
 
 
-def marked_pids(marker: str, prefix: bool = False) -> list[int]:
-    """Pids whose environment has MARKER_VAR=marker (or a value starting with it, if prefix)."""
-    needle = f"AUTOGPT_DEV_MARK={marker}".encode()
+_VAR = b"AUTOGPT_DEV_MARK="
+# One /proc sweep serves every caller for MAX_AGE seconds: 200 services stopping at once would
+# otherwise each read every process's environment on every poll (quadratic).
+MAX_AGE = 0.02
+_index: tuple[float, dict[str, list[int]], dict[int, list[int]]] = (0.0, {}, {})
+
+
+def _sweep() -> tuple[dict[str, list[int]], dict[int, list[int]]]:
+    """marker value -> pids, and parent pid -> child pids, in one pass over /proc."""
     me = os.getpid()
-    out = []
+    index: dict[str, list[int]] = {}
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == me:
             continue
         try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
             with open(f"/proc/{entry}/environ", "rb") as f:
                 env = f.read()
-        except OSError:
+        except (OSError, IndexError, ValueError):
             continue
-        for var in env.split(b"\0"):
-            if var == needle or (prefix and var.startswith(needle)):
-                out.append(int(entry))
-                break
+        start = env.find(_VAR)
+        if start < 0 or (start > 0 and env[start - 1] != 0):
+            continue
+        end = env.find(b"\0", start)
+        value = env[start + len(_VAR) : end if end >= 0 else None]
+        index.setdefault(value.decode(errors="replace"), []).append(int(entry))
+    return index, children
+
+
+def _fresh() -> tuple[float, dict[str, list[int]], dict[int, list[int]]]:
+    global _index
+    now = time.monotonic()
+    if now - _index[0] > MAX_AGE:
+        _index = (now, *_sweep())
+    return _index
+
+
+def descendants(pid: int) -> list[int]:
+    """Every descendant of pid (by parent links, so also those that left its session)."""
+    children = _fresh()[2]
+    out: list[int] = []
+    todo = list(children.get(pid, []))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
     return out
+
+
+def marked_pids(marker: str, prefix: bool = False) -> list[int]:
+    """Pids whose environment has MARKER_VAR=marker (or a value starting with it, if prefix).
+    Callers must treat a pid as a candidate (it may have died since the sweep)."""
+    index = _fresh()[1]
+    if prefix:
+        return [p for value, pids in index.items() if value.startswith(marker) for p in pids]
+    return list(index.get(marker, []))
 
 
 # The watchdog imports nothing heavy: it must start in milliseconds and never fail.

@@ -98,8 +98,7 @@ class ChildProcess:
         pids = set(orphan.marked_pids(self.marker))
         if self.status is None:
             pids.add(self.pid)
-            with contextlib.suppress(psutil.Error):
-                pids.update(p.pid for p in psutil.Process(self.pid).children(recursive=True))
+            pids.update(orphan.descendants(self.pid))
         pids.discard(os.getpid())
         return {p for p in pids if _alive(p)}
 
