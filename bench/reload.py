@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from services.settings import free_port, isolated_env
 
 REPO = Path(__file__).resolve().parents[1]
 APP = """
@@ -36,12 +37,6 @@ async def app(scope, receive, send):
     await send({{"type": "http.response.start", "status": 200, "headers": []}})
     await send({{"type": "http.response.body", "body": str(VERSION).encode()}})
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def get(url: str) -> str | None:
@@ -107,22 +102,7 @@ def uvicorn_reload(work: Path, runs: int) -> list[float]:
 def agent_server(work: Path, runs: int) -> list[float]:
     shutil.copytree(REPO / "services", work / "services")
     shutil.copy(REPO / "autogpt-dev.toml", work)
-    env = {
-        **os.environ,
-        "AUTOGPT_DEV_STATE_DIR": str(work / "state"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        **{
-            f"{s.upper()}_PORT": str(free_port())
-            for s in (
-                "database_manager",
-                "execution_manager",
-                "scheduler",
-                "websocket_server",
-                "agent_server",
-                "notification_manager",
-            )
-        },
-    }
+    env = {**os.environ, **isolated_env(work / "state")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui_manager", "up", "--headless", "--dev"],
         cwd=work,

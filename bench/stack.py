@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 import aiohttp
+
+from services.settings import isolated_env
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = [
@@ -43,20 +44,9 @@ AGENT = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_stack(tmp: Path) -> tuple[subprocess.Popen[bytes], dict[str, int], float]:
-    ports = {s: free_port() for s in SERVICES}
-    env = {
-        **os.environ,
-        **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
-        "AUTOGPT_DEV_STATE_DIR": str(tmp / "state"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
+    env = {**os.environ, **isolated_env(tmp / "state")}
+    ports = {s: int(env[f"{s.upper()}_PORT"]) for s in SERVICES}
     t0 = time.time()
     proc = subprocess.Popen(
         [

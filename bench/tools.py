@@ -83,7 +83,7 @@ class Concurrently(Tool):
         return "concurrently " + _version(["concurrently", "--version"])
 
     def command(self, services: dict[str, str], work: Path) -> list[str]:
-        return ["concurrently", "--kill-others", "--names", ",".join(services), *services.values()]
+        return ["concurrently", "--names", ",".join(services), *services.values()]
 
 
 class Supervisord(Tool):

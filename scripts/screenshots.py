@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -31,12 +30,6 @@ SERVICES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def post(url: str, body: dict[str, object]) -> dict[str, object]:
     req = urllib.request.Request(
         url, json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
@@ -48,11 +41,11 @@ def post(url: str, body: dict[str, object]) -> dict[str, object]:
 
 async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="autogpt-dev-shots-"))
-    ports = {s: free_port() for s in SERVICES}
-    os.environ.update({f"{s.upper()}_PORT": str(p) for s, p in ports.items()})
-    os.environ["AUTOGPT_DEV_STATE_DIR"] = str(tmp / "state")
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     sys.path.insert(0, str(REPO))
+    from services.settings import isolated_env
+
+    os.environ.update(isolated_env(tmp / "state"))
+    ports = {s: int(os.environ[f"{s.upper()}_PORT"]) for s in SERVICES}
     from tui_manager.config import load
     from tui_manager.core.supervisor import Supervisor
     from tui_manager.ui.app import Dashboard

@@ -16,7 +16,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,9 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from services.settings import isolated_env  # noqa: E402
+
 SERVICES = [
     "database_manager",
     "websocket_server",
@@ -35,12 +37,6 @@ SERVICES = [
     "scheduler",
     "execution_manager",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -67,14 +63,8 @@ def main() -> int:
     ap.add_argument("--report", type=Path, default=None)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="autogpt-dev-soak-"))
-    ports = {s: free_port() for s in SERVICES}
-    env = {
-        **os.environ,
-        **{f"{s.upper()}_PORT": str(p) for s, p in ports.items()},
-        "AUTOGPT_DEV_STATE_DIR": str(tmp / "state"),
-        "AUTOGPT_DEV_LOG_MAX_BYTES": "2000000",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
+    env = {**os.environ, **isolated_env(tmp / "state"), "AUTOGPT_DEV_LOG_MAX_BYTES": "2000000"}
+    ports = {s: int(env[f"{s.upper()}_PORT"]) for s in SERVICES}
     up = subprocess.Popen(
         [sys.executable, "-m", "tui_manager", "up", "--headless"],
         cwd=REPO,

@@ -37,3 +37,23 @@ def database_path() -> Path:
 
 def max_concurrent_nodes() -> int:
     return int(os.environ.get("EXECUTION_MAX_CONCURRENCY", "4"))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def isolated_env(state_dir: Path) -> dict[str, str]:
+    """Environment for running the whole stack beside any other copy (tests, bench, scripts):
+    free ports for all six services, its own state dir, and this interpreter as `python`."""
+    import sys
+
+    return {
+        **{f"{s.upper()}_PORT": str(free_port()) for s in DEFAULT_PORTS},
+        "AUTOGPT_DEV_STATE_DIR": str(state_dir),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PY, fx, pid_alive, wait_until_sync
+from tests.conftest import PY, free_port, fx, pid_alive, wait_until_sync
 from tui_manager.control.statedir import StateDir
 
 STACK = f"""
@@ -290,3 +290,31 @@ def test_statedir_lock_is_released_when_holder_dies(tmp_path):
     assert state.is_locked()
     state.release()
     assert not state.is_locked()
+
+
+def test_the_seed_example_config_runs_and_stops_in_reverse_order(tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "SEED_DB_PORT": str(free_port()),
+        "SEED_API_PORT": str(free_port()),
+        "AUTOGPT_DEV_STATE_DIR": str(tmp_path / "state"),
+        "PATH": f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    out = tmp_path / "out.txt"
+    proc = subprocess.Popen(
+        [PY, "-m", "tui_manager", "up", "--headless", "-c", str(repo / "examples/seed.toml")],
+        env=env,
+        stdout=out.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_until_sync(lambda: "execution_manager ready" in out.read_text(), 20)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(20) == 0
+    text = out.read_text()
+    assert (
+        text.index("stopping execution_manager")
+        < text.index("stopping agent_server")
+        < text.index("stopping database_manager")
+    )
+    assert "INFO database_manager" not in text  # its LOG_LEVEL is warning, from the config

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import time
@@ -14,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import PY, free_port, wait_until
+from services.settings import isolated_env
+from tests.conftest import PY, wait_until
 from tui_manager.config import load
 from tui_manager.core.supervisor import Supervisor
 
@@ -40,10 +40,8 @@ AGENT = {
 
 @pytest.fixture
 def stack_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {f"{s.upper()}_PORT": str(free_port()) for s in SERVICES}
-    env["AUTOGPT_DEV_STATE_DIR"] = str(tmp_path / "state")
+    env = isolated_env(tmp_path / "state")
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'test.db'}"
-    env["PATH"] = f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"  # `python` = this one
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env

@@ -13,8 +13,9 @@ from tui_manager.config import load
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "-m", "tui_manager", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [PY, "-m", "tui_manager", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 COMPOSE = textwrap.dedent("""
@@ -68,8 +69,9 @@ def test_init_from_compose_maps_everything_and_reports_what_it_cannot(tmp_path):
 
 
 def test_init_from_procfile_and_a_procfile_alone_runs(tmp_path):
-    (tmp_path / "Procfile").write_text(f"web: {PY} {fx('sleeper.py')[1:-1].split(', ')[1]}\n"
-                                       f"main: echo done\n")
+    (tmp_path / "Procfile").write_text(
+        f"web: {PY} {fx('sleeper.py')[1:-1].split(', ')[1]}\nmain: echo done\n"
+    )
     r = cli("up", "--headless", cwd=tmp_path)  # a directory with only a Procfile just works
     assert r.returncode == 0 and "main   | done" in r.stdout
     r = cli("init", cwd=tmp_path)
@@ -79,26 +81,31 @@ def test_init_from_procfile_and_a_procfile_alone_runs(tmp_path):
 
 
 def test_completion_scripts_offer_commands_and_service_names(tmp_path):
-    (tmp_path / "autogpt-dev.toml").write_text('[services.alpha]\ncommand = "x"\n'
-                                               '[services.beta]\ncommand = "y"\n')
+    (tmp_path / "autogpt-dev.toml").write_text(
+        '[services.alpha]\ncommand = "x"\n[services.beta]\ncommand = "y"\n'
+    )
     assert cli("check", "--names", cwd=tmp_path).stdout.split() == ["alpha", "beta"]
     bash = cli("completion", "bash", cwd=tmp_path).stdout
     script = tmp_path / "c.sh"
-    script.write_text(bash + '\nCOMP_WORDS=(autogpt-dev restart ""); COMP_CWORD=2; '
-                      '_autogpt_dev; echo "${COMPREPLY[@]}"\n')
+    script.write_text(
+        bash + '\nCOMP_WORDS=(autogpt-dev restart ""); COMP_CWORD=2; '
+        '_autogpt_dev; echo "${COMPREPLY[@]}"\n'
+    )
     env = {**os.environ, "PATH": f"{Path(PY).parent}:{os.environ['PATH']}"}
-    out = subprocess.run(["bash", str(script)], cwd=tmp_path, capture_output=True, text=True,
-                         env=env).stdout
+    out = subprocess.run(
+        ["bash", str(script)], cwd=tmp_path, capture_output=True, text=True, env=env
+    ).stdout
     assert out.split() == ["alpha", "beta", "--help"]
     for shell in ("zsh", "fish"):
         assert "check --names" in cli("completion", shell, cwd=tmp_path).stdout
 
 
 def test_headless_json_lines_for_log_shippers(write_config):
-    path = write_config(f'[services.fg]\ncommand = {fx("crash.py", 0)}\n')
+    path = write_config(f"[services.fg]\ncommand = {fx('crash.py', 0)}\n")
     r = cli("up", "--headless", "--log-format", "json", cwd=path.parent)
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert {"ts", "service", "stream", "line"} <= set(rows[0])
     assert {"service": "fg", "stream": "stdout", "line": "crashing with 0"}.items() <= next(
-        r for r in rows if r["service"] == "fg").items()
+        r for r in rows if r["service"] == "fg"
+    ).items()
     assert rows[-1]["event"]["event"] == "manager_stop"

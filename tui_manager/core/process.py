@@ -19,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TextIO
 
 import psutil
 
@@ -168,6 +169,11 @@ def _child_setup(parent: int) -> None:
         os._exit(1)
 
 
+def _fd_stream(fd: int) -> TextIO:
+    """A line-buffered text stream on a raw fd, which it does not own."""
+    return open(fd, "w", buffering=1, closefd=False, encoding="utf-8", errors="backslashreplace")
+
+
 def _forked_child(spec: SpawnSpec, out_w: int, err_w: int, parent: int) -> None:
     """The AppProcess path: run a Python callable in a forked child, then _exit."""
     code = 1
@@ -187,8 +193,9 @@ def _forked_child(spec: SpawnSpec, out_w: int, err_w: int, parent: int) -> None:
         os.chdir(spec.cwd)
         os.environ.clear()
         os.environ.update(spec.env)
-        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-        sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        # The parent's sys.stdout may not be fd 1 at all (pytest, an IDE, Jupyter replace it):
+        # the child's streams are its own fds 1 and 2, the pipes, line-buffered.
+        sys.stdout, sys.stderr = _fd_stream(1), _fd_stream(2)
         assert spec.target is not None
         result = spec.target()
         code = result if isinstance(result, int) else 0
