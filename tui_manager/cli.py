@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         help="headless output: prefixed text, or one JSON object per line",
     )
 
+    up.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the dashboard to a browser (textual-serve, 127.0.0.1)",
+    )
+    up.add_argument("--port", type=int, default=8765, help="port of --web (default 8765)")
+    cmd("attach", "open the dashboard of the running instance (q detaches)", "autogpt-dev attach")
     st = cmd("status", "state of every service of the running instance", "autogpt-dev status")
     st.add_argument("--json", action="store_true", help="machine-readable output")
     for action in ("start", "stop", "restart"):

@@ -50,6 +50,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "logs": cmd_logs,
         "down": cmd_down,
         "export": cmd_export,
+        "attach": cmd_attach,
     }[args.command]
     try:
         return handler(config, args)
@@ -67,9 +68,29 @@ def _check_names(config: Config, names: list[str]) -> None:
             raise UnknownService(n, config.services)
 
 
+def cmd_attach(config: Config, args: argparse.Namespace) -> int:
+    ControlClient(config.state_dir, timeout=5).request({"cmd": "status"})  # running? else exit 1
+    from .ui.app import run_attached
+
+    return run_attached(config)
+
+
 def cmd_up(config: Config, args: argparse.Namespace) -> int:
     _check_names(config, [*args.services, *args.exclude])
     try:
+        if args.web:
+            from .runner import run_headless
+
+            return asyncio.run(
+                run_headless(
+                    config,
+                    args.services,
+                    args.exclude,
+                    args.dev,
+                    json_lines=args.log_format == "json",
+                    web_port=args.port,
+                )
+            )
         if args.headless or not sys.stdout.isatty():
             from .runner import run_headless
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TextIO
@@ -14,6 +15,7 @@ from typing import TextIO
 from .config.load import Config
 from .control.server import ControlServer
 from .control.statedir import StateDir
+from .core.events import LogLines
 from .core.supervisor import Supervisor
 from .headless import HeadlessPrinter, JsonPrinter
 
@@ -58,6 +60,33 @@ async def managed(sup: Supervisor, state: StateDir, dev: bool = False) -> AsyncI
         await server.close()
 
 
+WEB_SERVER = """
+import sys
+from textual_serve.server import Server
+Server(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]), title="autogpt-dev").serve()
+"""
+
+
+def start_web(config: Config, sup: Supervisor, port: int) -> subprocess.Popen[bytes]:
+    """textual-serve on 127.0.0.1: every browser tab runs `autogpt-dev attach` on this stack.
+    It carries the run marker, so the watchdog takes it down with the manager."""
+    import os
+    import shlex
+    import sys
+
+    attach = shlex.join([sys.executable, "-m", "tui_manager", "attach", "-c", str(config.path)])
+    env = {**os.environ, "AUTOGPT_DEV_MARK": f"{sup.run_id}:web"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WEB_SERVER, attach, str(port)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    line = f"web dashboard on http://127.0.0.1:{port}"
+    sup.bus.publish(LogLines.text("system", "system", [line]))
+    return proc
+
+
 async def run_headless(
     config: Config,
     only: Iterable[str] = (),
@@ -66,6 +95,7 @@ async def run_headless(
     out: TextIO | None = None,
     targets: dict[str, Callable[[], object]] | None = None,
     json_lines: bool = False,
+    web_port: int | None = None,
 ) -> int:
     import sys
 
@@ -76,10 +106,17 @@ async def run_headless(
         printer = JsonPrinter if json_lines else HeadlessPrinter
         sup.bus.subscribe(printer(sup.order, out or sys.stdout))
         remove_handlers = install_signal_handlers(sup)
+        web = None
         try:
             async with managed(sup, state, dev):
-                return await sup.run()
+                await sup.start()
+                if web_port is not None:
+                    web = start_web(config, sup, web_port)
+                return await sup.wait()
         finally:
+            if web is not None:
+                web.terminate()
+                web.wait(10)
             remove_handlers()
     finally:
         state.release()

@@ -75,9 +75,18 @@ class Dashboard(App[int]):
         ),
     ]
 
-    def __init__(self, sup: Supervisor, state: StateDir | None = None, dev: bool = False) -> None:
+    def __init__(
+        self,
+        sup: Supervisor,
+        state: StateDir | None = None,
+        dev: bool = False,
+        attached: bool = False,
+    ) -> None:
         super().__init__()
+        # `sup` is the engine itself, or (attached) a RemoteSupervisor speaking to it over the
+        # control socket: the dashboard uses the same handful of methods of either.
         self.sup = sup
+        self.attached = attached
         self.state = state
         self.dev = dev
         self.selected: str = next(iter(sup.order), ALL)
@@ -92,7 +101,7 @@ class Dashboard(App[int]):
     # -- layout & start ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
-        table = ServicesTable(self.sup.order, id="services")
+        table = ServicesTable(list(self.sup.config.services), id="services")
         table.border_title = self.sup.config.manager.name
         yield table
         with Container(id="panes"):
@@ -108,10 +117,8 @@ class Dashboard(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = self.sup.config.path.name + ("  [dev mode]" if self.dev else "")
-        fg = self.query_one("#fg", LogPane)
-        if self.sup.foreground is None:
-            fg.display = False
+        mode = "  [dev mode]" if self.dev else "  [attached]" if self.attached else ""
+        self.sub_title = self.sup.config.path.name + mode
         self.sup.bus.subscribe(self.on_engine_message)
         self.set_interval(FRAME, self.flush)
         self.run_worker(self.engine(), name="engine", exit_on_error=True)
@@ -123,9 +130,23 @@ class Dashboard(App[int]):
         self.show(self.selected)
         self.query_one(ServicesTable).focus()
 
+    def setup_panes(self) -> None:
+        """Once the engine is known (an attached one only after connecting)."""
+        fg = self.query_one("#fg", LogPane)
+        fg.display = self.sup.foreground is not None
+        fg.border_title = f"★ {self.sup.foreground} (foreground)"
+        if self.selected == ALL and self.sup.order:
+            self.show(self.sup.order[0])
+        if self.sup.foreground:
+            fg.replace(
+                (self.sup.foreground, ln) for ln in self.sup.logs(self.sup.foreground, SHOW_LINES)
+            )
+
     async def engine(self) -> None:
         """Run the supervisor (plus control socket and dev watcher); exit with its code."""
         await self.sup.start()
+        self.setup_panes()
+        self.sync_table()
         server = ControlServer(self.sup, self.state.socket_path()) if self.state else None
         if server:
             await server.start()
@@ -333,6 +354,9 @@ class Dashboard(App[int]):
         self.query_one("#fg", LogPane).styles.height = f"{self.fg_height}%"
 
     async def action_quit(self) -> None:
+        if self.attached:  # detach: the stack goes on running
+            self.sup.request_shutdown("detach")
+            return
         if self.sup.shutting_down:
             self.sup.force_kill()  # the second quit: kill everything now
             return
@@ -367,6 +391,15 @@ class Dashboard(App[int]):
             ("Maximise the foreground pane", self.action_maximise),
         ]:
             yield SystemCommand(title, title, action)
+
+
+def run_attached(config: Config) -> int:
+    """`autogpt-dev attach`: the dashboard of a stack running in another process."""
+    from ..control.remote import RemoteSupervisor
+
+    app = Dashboard(RemoteSupervisor(config), attached=True)  # type: ignore[arg-type]
+    app.run()
+    return 0
 
 
 def run_dashboard(
