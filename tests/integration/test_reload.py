@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -43,8 +43,13 @@ def make_project(root: Path) -> Path:
 
 
 @asynccontextmanager
-async def dev_stack(root: Path) -> AsyncIterator[tuple[Supervisor, list[Message]]]:
-    sup = Supervisor(load(make_project(root)))
+async def dev_stack(
+    root: Path, prepare: Callable[[Path], None] | None = None
+) -> AsyncIterator[tuple[Supervisor, list[Message]]]:
+    cfg = make_project(root)
+    if prepare:
+        prepare(root)
+    sup = Supervisor(load(cfg))
     seen: list[Message] = []
     sup.bus.subscribe(seen.append)
     await sup.start()
@@ -152,3 +157,16 @@ def test_entry_points_of_launchers(tmp_path):
     assert entry_points(["uvicorn", "--reload", "web:app"], tmp_path) == ([], ["web"])
     assert entry_points([PY, "-u", "run.py", "x"], tmp_path) == ([tmp_path / "run.py"], [])
     assert entry_points(["node", "server.js"], tmp_path) == ([], [])
+
+
+async def test_gitignored_files_never_restart_anything(tmp_path):
+    def prepare(root: Path) -> None:
+        (root / ".gitignore").write_text("app/generated.py\n")
+        (root / "app" / "generated.py").write_text("X = 1\n")
+        one = root / "app" / "one.py"
+        one.write_text("from app import generated\n" + one.read_text())
+
+    async with dev_stack(tmp_path, prepare) as (_, seen):
+        (tmp_path / "app" / "generated.py").write_text("X = 2\n")  # imported, but ignored
+        await asyncio.sleep(1.0)  # nothing must happen: wait out debounce + a restart's time
+        assert reloads(seen) == []

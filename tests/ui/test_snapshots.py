@@ -34,7 +34,14 @@ depends_on = {{ database = "started" }}
 command = ["sh", "-c", "echo 'claimed 1'; echo '{GREEN}completed{RESET}'; exec sleep 1000"]
 depends_on = ["api"]
 """
-VOLATILE = {"pid": "1234", "uptime": "5s", "cpu": "0%", "mem": "30.0M", "spark": "▁▁▁▁▁"}
+VOLATILE = {
+    "pid": "1234",
+    "uptime": "5s",
+    "cpu": "0%",
+    "mem": "30.0M",
+    "spark": "▁▁▁▁▁",
+    "mspark": "▁▁▁▁▁",
+}
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import inspect
 import time
 from pathlib import Path
 
+import pathspec
 from watchfiles import DefaultFilter, awatch
 
 from ..config.errors import ConfigError
@@ -99,10 +100,21 @@ class Reloader:
     def _filter(self) -> DefaultFilter:
         state_dir = self.sup.config.state_dir
         default = DefaultFilter(ignore_paths=[str(state_dir)])
+        gitignore = self.root / ".gitignore"
+        ignored = (
+            pathspec.GitIgnoreSpec.from_lines(gitignore.read_text().splitlines())
+            if gitignore.is_file()
+            else None
+        )
 
         def accept(change: object, path: str) -> bool:
             name = Path(path).name
             if any(fnmatch.fnmatch(name, p) for p in EDITOR_TEMP) or name.endswith(".pyc"):
+                return False
+            rel = (
+                Path(path).relative_to(self.root) if Path(path).is_relative_to(self.root) else None
+            )
+            if ignored is not None and rel is not None and ignored.match_file(rel.as_posix()):
                 return False
             return bool(default(change, path))  # type: ignore[arg-type]
 

@@ -22,11 +22,13 @@ COLUMNS = [
     ("cpu", "cpu"),
     ("mem", "mem"),
     ("cpu 30s", "spark"),
+    ("mem 30s", "mspark"),
     ("health", "probe"),
     ("exit", "exit"),
     ("why", "reason"),
 ]
-# Fixed widths: columns never jump as values change (uptime 9s -> 10s); `why` takes the rest.
+# Fixed widths: columns never jump as values change (uptime 9s -> 10s). A longer `why` is
+# cut here; the toast and `autogpt-dev status` show it whole.
 WIDTHS = {
     "n": 1,
     "state": 9,
@@ -36,9 +38,10 @@ WIDTHS = {
     "cpu": 4,
     "mem": 6,
     "spark": 10,
+    "mspark": 10,
     "probe": 14,
     "exit": 6,
-    "reason": None,
+    "reason": 40,
 }
 
 # Data-driven cell colours: the one place the table's palette lives.
@@ -93,6 +96,7 @@ class ServicesTable(DataTable[Any]):
             "cpu": f"{stats.cpu:.0f}%" if stats and running else "-",
             "mem": human_bytes(stats.rss) if stats and running else "-",
             "spark": sparkline(list(stats.cpu_history)) if stats and running else "",
+            "mspark": sparkline([float(r) for r in stats.rss_history]) if stats and running else "",
             "probe": st.probe or "-",
             "exit": exit_text(st),
             "reason": Text(st.reason or "", style="red" if st.state == "failed" else "dim"),
