@@ -2,6 +2,9 @@
 
     python scripts/screenshots.py        # needs the stack extra: pip install -e '.[stack]'
 
+(screenshots/web.png, the browser view, comes from `UPDATE_SCREENSHOTS=1 python -m pytest
+tests/ui/test_web.py`.)
+
 It starts the six services of autogpt-dev.toml on free ports with a throw-away state dir, runs an
 agent through them so the panes show real traffic, and saves SVGs of the main screen, the
 dependency view, the help screen and a search.

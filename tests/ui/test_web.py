@@ -2,11 +2,13 @@
 
 textual-serve draws the terminal on a canvas, so the text is not in the DOM: the test checks
 what is observable instead. The page is served, opening it starts an `autogpt-dev attach`
-session against this stack, and the screenshot (saved to screenshots/web.png) is a real picture.
+session against this stack, and the screenshot is a real picture (UPDATE_SCREENSHOTS=1 saves it to
+screenshots/web.png).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import time
@@ -43,7 +45,7 @@ def attach_sessions() -> list[psutil.Process]:
     return out
 
 
-def test_the_web_dashboard_serves_the_stack_in_a_browser(write_config):
+def test_the_web_dashboard_serves_the_stack_in_a_browser(write_config, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -82,7 +84,10 @@ depends_on = ["db"]
         driver.find_element("css selector", "body").click()  # textual-serve: click to start
         wait_until_sync(lambda: bool(attach_sessions()), 20, "an attach session for the tab")
         time.sleep(3)  # let the dashboard draw its first frames
-        shot = REPO / "screenshots" / "web.png"
+        # UPDATE_SCREENSHOTS=1 remakes screenshots/web.png from this very session.
+        shot = (
+            REPO / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+        ) / "web.png"
         driver.save_screenshot(str(shot))
         assert shot.stat().st_size > 20_000  # a drawn dashboard, not a blank page
     finally:
