@@ -23,17 +23,9 @@ from pathlib import Path
 
 import aiohttp
 
-from services.settings import isolated_env
+from services.settings import SERVICES, isolated_env
 
 REPO = Path(__file__).resolve().parents[1]
-SERVICES = [
-    "database_manager",
-    "execution_manager",
-    "scheduler",
-    "websocket_server",
-    "agent_server",
-    "notification_manager",
-]
 AGENT = {
     "name": "bench",
     "nodes": [

@@ -23,14 +23,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "screenshots"
-SERVICES = [
-    "database_manager",
-    "execution_manager",
-    "scheduler",
-    "websocket_server",
-    "agent_server",
-    "notification_manager",
-]
 
 
 def post(url: str, body: dict[str, object]) -> dict[str, object]:
@@ -45,7 +37,7 @@ def post(url: str, body: dict[str, object]) -> dict[str, object]:
 async def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="autogpt-dev-shots-"))
     sys.path.insert(0, str(REPO))
-    from services.settings import isolated_env
+    from services.settings import SERVICES, isolated_env
 
     os.environ.update(isolated_env(tmp / "state"))
     ports = {s: int(os.environ[f"{s.upper()}_PORT"]) for s in SERVICES}

@@ -27,16 +27,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from services.settings import isolated_env  # noqa: E402
-
-SERVICES = [
-    "database_manager",
-    "websocket_server",
-    "notification_manager",
-    "agent_server",
-    "scheduler",
-    "execution_manager",
-]
+from services.settings import SERVICES, isolated_env  # noqa: E402
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

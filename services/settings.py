@@ -13,6 +13,7 @@ DEFAULT_PORTS = {
     "agent_server": 8006,
     "notification_manager": 8007,
 }
+SERVICES = list(DEFAULT_PORTS)
 
 
 def port(service: str) -> int:

@@ -13,20 +13,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.settings import isolated_env
+from services.settings import SERVICES, isolated_env
 from tests.conftest import PY, wait_until
 from tui_manager.config import load
 from tui_manager.core.supervisor import Supervisor
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = [
-    "database_manager",
-    "execution_manager",
-    "scheduler",
-    "websocket_server",
-    "agent_server",
-    "notification_manager",
-]
 AGENT = {
     "name": "shout",
     "nodes": [
