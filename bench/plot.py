@@ -5,12 +5,13 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-COLOURS = {"autogpt-dev": "#2e7d32"}
+OURS = "#2e7d32"
 OTHER = "#90a4ae"
 
 
 def bar_chart(title: str, unit: str, values: dict[str, float], path: Path) -> Path:
-    width, bar_h, gap, left, top = 640, 26, 10, 130, 44
+    left = 20 + 7 * max(len(n) for n in values)  # room for the longest label
+    width, bar_h, gap, top = left + 510, 26, 10, 44
     height = top + len(values) * (bar_h + gap) + 16
     top_value = max(values.values()) or 1.0
     parts = [
@@ -25,7 +26,7 @@ def bar_chart(title: str, unit: str, values: dict[str, float], path: Path) -> Pa
         parts += [
             f'<text x="{left - 8}" y="{y + 18}" text-anchor="end">{escape(name)}</text>',
             f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-            f'fill="{COLOURS.get(name, OTHER)}"/>',
+            f'fill="{OURS if name.startswith("autogpt-dev") else OTHER}"/>',
             f'<text x="{left + w + 6:.1f}" y="{y + 18}">{value:.3g} {escape(unit)}</text>',
         ]
     parts.append("</svg>")

@@ -99,6 +99,44 @@ def uvicorn_reload(work: Path, runs: int) -> list[float]:
     )
 
 
+def pm2_watch(work: Path, runs: int) -> list[float]:
+    """pm2 --watch restarting the same uvicorn app (its own daemon, PM2_HOME in work)."""
+    port = free_port()
+    (work / "app.py").write_text(APP.format(v=0))
+    env = {**os.environ, "PM2_HOME": str(work / ".pm2")}
+    start = [
+        "pm2",
+        "start",
+        sys.executable,
+        "--name",
+        "app",
+        "--watch",
+        "--cwd",
+        str(work),
+        "--",
+        "-m",
+        "uvicorn",
+        "app:app",
+        "--port",
+        str(port),
+    ]
+    subprocess.run(start, env=env, check=True, capture_output=True, cwd=work)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(url, "0")
+        time.sleep(1.0)
+        out = []
+        for v in range(1, runs + 1):
+            t0 = time.monotonic()
+            (work / "app.py").write_text(APP.format(v=v))
+            wait_for(url, str(v))
+            out.append(time.monotonic() - t0)
+            time.sleep(0.5)
+        return out
+    finally:
+        subprocess.run(["pm2", "kill"], env=env, capture_output=True)
+
+
 def agent_server(work: Path, runs: int) -> list[float]:
     shutil.copytree(REPO / "services", work / "services")
     shutil.copy(REPO / "autogpt-dev.toml", work)
@@ -156,6 +194,7 @@ def main() -> int:
     for name, fn in [
         ("autogpt-dev --dev, trivial uvicorn app", ours),
         ("uvicorn --reload, same app", uvicorn_reload),
+        *([("pm2 --watch, same app", pm2_watch)] if shutil.which("pm2") else []),
         ("autogpt-dev --dev, default stack's agent_server", agent_server),
     ]:
         with tempfile.TemporaryDirectory() as d:

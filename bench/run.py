@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import signal
 import statistics
@@ -189,6 +190,71 @@ def idle(tool: Tool, work: Path, seconds: float = 10) -> tuple[float, dict[str, 
     return (c1 - c0) / seconds * 100, {"RSS MB": rss}
 
 
+def big(tool: Tool, work: Path, kind: str) -> tuple[float, dict[str, float]]:
+    """Huge lines or binary output: time to the end marker, and whether the log is exact.
+
+    Exactness (1 = the log file's hash equals the child's output) is checked where a tool keeps
+    the raw bytes: our log file and supervisord's stdout_logfile; the others only print
+    prefixed copies (-1 = not checkable)."""
+    cmd = f"{PY} {FIXTURES / 'big_then_marker.py'} {kind}"
+    services = {"big": cmd, "idle": f"{PY} {FIXTURES / 'sleeper.py'} idle"}
+    proc = launch(tool, services, work)
+    t0 = time.monotonic()
+    ok = wait_marker(work, b"END-OF-DATA\n", 1, 120, proc)
+    took = time.monotonic() - t0
+    time.sleep(0.2)
+    raw = {"autogpt-dev": work / "state" / "logs" / "big.log", "supervisord": work / "big.out"}.get(
+        tool.name
+    )
+    exact = -1.0
+    if raw is not None and raw.exists():
+        want = subprocess.run(
+            [PY, str(FIXTURES / "big_then_marker.py"), kind], capture_output=True, check=True
+        ).stdout
+        exact = float(hashlib.sha256(raw.read_bytes()).digest() == hashlib.sha256(want).digest())
+    stop(proc)
+    if not ok:
+        raise RuntimeError("the end marker never arrived")
+    return took, {"exact (1=yes)": exact}
+
+
+def ready_tcp(tool: Tool, work: Path, n: int) -> tuple[float, dict[str, float]]:
+    """Ours only (the peers have no readiness probes): n services to all-ready on tcp probes."""
+    ports = [free_port() for _ in range(n)]
+    lines = ['[manager]\nstate_dir = "state"\n']
+    for i, port in enumerate(ports):
+        lines.append(
+            f'[services.s{i}]\ncommand = ["{PY}", "{FIXTURES / "ready_after.py"}", '
+            f'"{port}", "0"]\nready = {{ tcp = "127.0.0.1:{port}", interval = 0.02 }}\n'
+        )
+    (work / "autogpt-dev.toml").write_text("".join(lines))
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [PY, "-m", "tui_manager", "up", "--headless", "-c", str(work / "autogpt-dev.toml")],
+        cwd=work,
+        stdout=(work / "stdout.txt").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    ok = wait_marker(work, b" ready after ", n, 60, proc)
+    took = time.monotonic() - t0
+    stop(proc)
+    if not ok:
+        raise RuntimeError("not all ready")
+    return took, {}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _na() -> tuple[float, dict[str, float]]:
+    raise RuntimeError("not applicable")
+
+
 def scale(tool: Tool, work: Path, n: int) -> tuple[float, dict[str, float]]:
     """n services: start, memory of the manager per service, stop."""
     services = {f"s{i}": f"{PY} {FIXTURES / 'sleeper.py'} s{i}" for i in range(n)}
@@ -215,10 +281,28 @@ SCENARIOS: dict[str, tuple[str, Callable[[Tool, Path], tuple[float, dict[str, fl
         "6 services ignoring SIGTERM: SIGTERM to all gone (s)",
         lambda t, w: start_stop(t, w, 6, True),
     ),
+    "big-lines": ("100 lines of 1 MB, to the end marker (s)", lambda t, w: big(t, w, "lines")),
+    "binary": ("10 MB of random bytes, to the end marker (s)", lambda t, w: big(t, w, "binary")),
+    "ready-tcp-6": (
+        "6 services to all-ready on tcp probes (s; ours only: peers have none)",
+        lambda t, w: ready_tcp(t, w, 6) if t.name == "autogpt-dev" else _na(),
+    ),
     "idle-6": ("idle CPU % of the manager, 6 services", idle),
     "scale-200": ("200 services: start to all-started (s)", lambda t, w: scale(t, w, 200)),
 }
 UNITS = {"idle-6": "% CPU"}
+NOTES = {
+    "stop-6-ignore-term": (
+        "15.000 is the bench's limit: honcho and concurrently never escalate to SIGKILL, so the"
+        " children that ignore SIGTERM were still alive when the bench gave up (and killed them"
+        " itself)."
+    ),
+    "idle-6": "0.000 means less than one 10 ms clock tick of CPU in the 10 s window.",
+    "big-lines": (
+        "exact: 1 = the log file is byte-identical to what the child wrote; -1 = the tool keeps"
+        " no raw log to compare."
+    ),
+}
 
 
 SECTIONS = [
@@ -230,7 +314,7 @@ SECTIONS = [
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--only", nargs="*", default=list(SCENARIOS))
     ap.add_argument("--tools", nargs="*", default=[t.name for t in ALL])
     ap.add_argument("--out", type=Path, default=None, help="results file (default: dated)")
@@ -281,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
                 Path(__file__).parent / "results" / f"{key}.svg",
             )
             lines += [f"![{key}]({svg.name})", ""]
+        if key in NOTES:
+            lines += [NOTES[key], ""]
         print("\n".join(lines[-(len(results) + 4) :]), flush=True)
     if args.all:
         for module, title, extra in SECTIONS:
@@ -292,11 +378,28 @@ def main(argv: list[str] | None = None) -> int:
                 cwd=Path(__file__).resolve().parents[1],
             )
             lines += [r.stdout.strip() or f"failed: {r.stderr.strip()[-300:]}", ""]
+            values = table_values(r.stdout)
+            if values and module != "bench.stack":  # the stack's rows mix units: no chart
+                key = module.split(".")[1]
+                svg = bar_chart(title, "", values, Path(__file__).parent / "results" / f"{key}.svg")
+                lines += [f"![{key}]({svg.name})", ""]
             print("\n".join(lines[-3:]), flush=True)
     out = args.out or Path(__file__).parent / "results" / f"{time.strftime('%Y-%m-%d')}.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {out}")
     return 0
+
+
+def table_values(markdown: str) -> dict[str, float]:
+    """Row name -> the first number of its second column, from a markdown table."""
+    import re
+
+    out = {}
+    for line in markdown.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and (m := re.match(r"^([\d.]+)", cells[1])):
+            out[cells[0]] = float(m.group(1))
+    return out
 
 
 def table(key: str, title: str, results: dict[str, Result]) -> list[str]:

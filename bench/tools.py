@@ -48,7 +48,8 @@ class Ours(Tool):
         return f"autogpt-dev {__version__}"
 
     def command(self, services: dict[str, str], work: Path) -> list[str]:
-        lines = ['[manager]\nstate_dir = "state"\n']
+        # No rotation, like the supervisord adapter (stdout_logfile_maxbytes=0): whole logs.
+        lines = ['[manager]\nstate_dir = "state"\nlog_max_bytes = 1_000_000_000\n']
         for name, cmd in services.items():
             lines.append(f"[services.{name}]\ncommand = {cmd!r}\nshell = true\nstop_timeout = 1\n")
         (work / "autogpt-dev.toml").write_text("".join(lines).replace("'", '"'))
