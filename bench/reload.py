@@ -56,23 +56,29 @@ def wait_for(url: str, want: str, timeout: float = 30) -> float:
     return time.monotonic() - t0
 
 
+def edit_and_time(work: Path, port: int, runs: int) -> list[float]:
+    """Once the app answers, rewrite app.py `runs` times; each time, seconds until the new
+    version answers (whoever does the reloading)."""
+    url = f"http://127.0.0.1:{port}/"
+    wait_for(url, "0")
+    time.sleep(1.0)  # let the watcher arm
+    out = []
+    for v in range(1, runs + 1):
+        t0 = time.monotonic()
+        (work / "app.py").write_text(APP.format(v=v))
+        wait_for(url, str(v))
+        out.append(time.monotonic() - t0)
+        time.sleep(0.5)
+    return out
+
+
 def measure(argv: list[str], work: Path, port: int, runs: int) -> list[float]:
     (work / "app.py").write_text(APP.format(v=0))
     proc = subprocess.Popen(
         argv, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for(url, "0")
-        time.sleep(1.0)  # let the watcher arm
-        out = []
-        for v in range(1, runs + 1):
-            t0 = time.monotonic()
-            (work / "app.py").write_text(APP.format(v=v))
-            wait_for(url, str(v))
-            out.append(time.monotonic() - t0)
-            time.sleep(0.5)
-        return out
+        return edit_and_time(work, port, runs)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(20)
@@ -121,18 +127,8 @@ def pm2_watch(work: Path, runs: int) -> list[float]:
         str(port),
     ]
     subprocess.run(start, env=env, check=True, capture_output=True, cwd=work)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        wait_for(url, "0")
-        time.sleep(1.0)
-        out = []
-        for v in range(1, runs + 1):
-            t0 = time.monotonic()
-            (work / "app.py").write_text(APP.format(v=v))
-            wait_for(url, str(v))
-            out.append(time.monotonic() - t0)
-            time.sleep(0.5)
-        return out
+        return edit_and_time(work, port, runs)
     finally:
         subprocess.run(["pm2", "kill"], env=env, capture_output=True)
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import psutil
 
+from services.settings import free_port
+
 from .plot import bar_chart
 from .tools import ALL, Tool
 
@@ -241,14 +243,6 @@ def ready_tcp(tool: Tool, work: Path, n: int) -> tuple[float, dict[str, float]]:
     if not ok:
         raise RuntimeError("not all ready")
     return took, {}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _na() -> tuple[float, dict[str, float]]:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import textwrap
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+
+from services.settings import free_port as free_port  # re-exported for the tests
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PY = sys.executable
@@ -60,12 +61,6 @@ def no_leftover_processes() -> Iterator[None]:
                 p.kill()
         if desc:
             pytest.fail("test left processes alive:\n" + "\n".join(desc))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

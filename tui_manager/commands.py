@@ -78,7 +78,7 @@ def cmd_attach(config: Config, args: argparse.Namespace) -> int:
 def cmd_up(config: Config, args: argparse.Namespace) -> int:
     _check_names(config, [*args.services, *args.exclude])
     try:
-        if args.web:
+        if args.web or args.headless or not sys.stdout.isatty():
             from .runner import run_headless
 
             return asyncio.run(
@@ -88,19 +88,7 @@ def cmd_up(config: Config, args: argparse.Namespace) -> int:
                     args.exclude,
                     args.dev,
                     json_lines=args.log_format == "json",
-                    web_port=args.port,
-                )
-            )
-        if args.headless or not sys.stdout.isatty():
-            from .runner import run_headless
-
-            return asyncio.run(
-                run_headless(
-                    config,
-                    args.services,
-                    args.exclude,
-                    args.dev,
-                    json_lines=args.log_format == "json",
+                    web_port=args.port if args.web else None,
                 )
             )
         from .ui.app import run_dashboard
