@@ -1,6 +1,22 @@
-"""autogpt-dev: a supervisord-style process manager with a Textual dashboard."""
+"""autogpt-dev: a supervisord-style process manager with a Textual dashboard.
+
+`AppProcess` and `run_processes` (the seed's API) are imported on first use, so `import
+tui_manager` (and every CLI command) stays cheap.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .api import AppProcess, run_processes
+
+if TYPE_CHECKING:
+    from .api import AppProcess, run_processes
 
 __all__ = ["AppProcess", "__version__", "run_processes"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("AppProcess", "run_processes"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

@@ -16,17 +16,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from .config.load import Config
-from .config.model import ConfigFile, ManagerConfig, ServiceConfig
+from .config.config import Config
+from .config.spec import ServiceSpec
 
 logger = logging.getLogger("tui_manager")
 
 # Config fields an AppProcess subclass may set as class attributes.
-_FIELDS = [f for f in ServiceConfig.model_fields if f not in ("command", "shell", "foreground")]
+_FIELDS = [f.name for f in fields(ServiceSpec) if f.name not in ("command", "shell", "foreground")]
 
 
 class AppProcess:
@@ -70,12 +71,13 @@ class AppProcess:
     def start(self, background: bool = False, **kwargs: Any) -> int | None:
         """background=True returns at once; False blocks until run() ends and returns its code."""
         from .core.supervisor import Supervisor
-        from .headless import HeadlessPrinter
+        from .headless import TextFormat
 
         self.start_kwargs = kwargs
         config = build_config([self], foreground=not background)
         sup = Supervisor(config, targets={self.service_name: self._child_main})
-        sup.bus.subscribe(HeadlessPrinter(sup.order, _stdout()))
+        fmt = TextFormat(sup.order, colour=False)
+        sup.bus.subscribe(lambda msg: _stdout().write(fmt(msg).decode("utf-8", "replace")))
         self._supervisor = sup
         if not background:
             return asyncio.run(self._run_foreground(sup))
@@ -143,24 +145,20 @@ def _stdout() -> Any:
 
 def build_config(processes: list[AppProcess], foreground: bool = True) -> Config:
     """An in-memory Config for AppProcess objects; the last one is the foreground."""
+    from .config.load import validate
+
     services = {}
     for i, p in enumerate(processes):
         services[p.service_name] = p.service_config(foreground and i == len(processes) - 1)
-    model = ConfigFile.model_validate({"services": services})
-    root = Path.cwd()
-    return Config(
-        root / "app.py",
-        ManagerConfig(),
-        dict(model.services),
-        processes[-1].service_name if foreground else None,
-    )
+    return validate({"services": services}, Path.cwd() / "app.py")
 
 
 def run_processes(*processes: AppProcess, **kwargs: Any) -> int:
     """The seed's entry point: the last process runs in the foreground and the stack lives as
     long as it does. Now with dependency order, reverse-order stop and signal handling.
     Returns the exit code `up` would have."""
-    from .runner import run_headless
+    from . import runner
+    from .headless import HeadlessView
 
     if not processes:
         return 0
@@ -170,7 +168,7 @@ def run_processes(*processes: AppProcess, **kwargs: Any) -> int:
     targets = {p.service_name: p._child_main for p in processes}
     code = 1
     try:
-        code = asyncio.run(run_headless(config, targets=targets))
+        code = asyncio.run(runner.run(config, HeadlessView(), targets=targets))
     finally:
         for p in reversed(processes):
             try:

@@ -1,63 +1,63 @@
-"""Running one `up`: own the state dir, serve the control socket, handle signals, run the engine.
-
-Shared by the headless view, the dashboard and the seed's `run_processes`.
+"""Running one `up`: own the state dir, build the engine, install the signal policy, serve the
+control socket, run the dev-mode reloader, and hand the engine to a view (headless, dashboard,
+web). The views only render; this is the one place that starts and stops things.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shlex
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
-from typing import TextIO
+import sys
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
-from .config.load import Config
+from .config.config import Config
 from .control.server import ControlServer
 from .control.statedir import StateDir
-from .core.events import LogLines
+from .core.engine import Engine
 from .core.supervisor import Supervisor
-from .headless import HeadlessPrinter, JsonPrinter
+
+VIEW_GRACE = 5.0  # seconds a view gets to close once the engine has stopped
 
 
-def install_signal_handlers(sup: Supervisor) -> Callable[[], None]:
-    """SIGINT/SIGTERM/SIGHUP: orderly stop. A second SIGINT while stopping: kill at once."""
+class View(Protocol):
+    def attach(self, engine: Engine) -> None:
+        """Subscribe; called before the engine starts."""
+        ...
+
+    async def run(self) -> None:
+        """Until the view is done: the engine stopped, or the view itself went away."""
+        ...
+
+    def stop(self) -> None:
+        """The engine has stopped: close (idempotent)."""
+        ...
+
+
+def install_signal_handlers(engine: Engine) -> Callable[[], None]:
+    """SIGINT/SIGTERM/SIGHUP: the orderly stop. A second SIGINT while stopping: kill at once.
+    SIGHUP is the terminal going away (a closed window, a dropped ssh session)."""
     loop = asyncio.get_running_loop()
 
     def on_sigint() -> None:
-        if sup.shutting_down:
-            sup.force_kill()
+        if engine.shutting_down:
+            engine.force_kill()
         else:
-            sup.request_shutdown("SIGINT")
+            engine.request_shutdown("SIGINT")
 
     loop.add_signal_handler(signal.SIGINT, on_sigint)
-    loop.add_signal_handler(signal.SIGTERM, sup.request_shutdown, "SIGTERM")
-    loop.add_signal_handler(signal.SIGHUP, sup.request_shutdown, "SIGHUP")
+    loop.add_signal_handler(signal.SIGTERM, engine.request_shutdown, "SIGTERM")
+    loop.add_signal_handler(signal.SIGHUP, engine.request_shutdown, "SIGHUP")
 
     def remove() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
 
     return remove
-
-
-@asynccontextmanager
-async def managed(sup: Supervisor, state: StateDir, dev: bool = False) -> AsyncIterator[None]:
-    """Control socket and dev-mode watcher around a running supervisor; state dir already held."""
-    server = ControlServer(sup, state.socket_path())
-    await server.start()
-    reloader = None
-    if dev:
-        from .core.reload import Reloader
-
-        reloader = Reloader(sup)
-        await reloader.start()
-    try:
-        yield
-    finally:
-        if reloader:
-            await reloader.stop()
-        await server.close()
 
 
 WEB_SERVER = """
@@ -70,10 +70,6 @@ Server(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]), title="autogpt-dev"
 def start_web(config: Config, sup: Supervisor, port: int) -> subprocess.Popen[bytes]:
     """textual-serve on 127.0.0.1: every browser tab runs `autogpt-dev attach` on this stack.
     It carries the run marker, so the watchdog takes it down with the manager."""
-    import os
-    import shlex
-    import sys
-
     attach = shlex.join([sys.executable, "-m", "tui_manager", "attach", "-c", str(config.path)])
     env = {**os.environ, "AUTOGPT_DEV_MARK": f"{sup.run_id}:web"}
     proc = subprocess.Popen(
@@ -82,41 +78,60 @@ def start_web(config: Config, sup: Supervisor, port: int) -> subprocess.Popen[by
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    line = f"web dashboard on http://127.0.0.1:{port}"
-    sup.bus.publish(LogLines.text("system", "system", [line]))
+    sup.system(f"web dashboard on http://127.0.0.1:{port}")
     return proc
 
 
-async def run_headless(
+async def run(
     config: Config,
+    view: View,
     only: Iterable[str] = (),
     exclude: Iterable[str] = (),
     dev: bool = False,
-    out: TextIO | None = None,
     targets: dict[str, Callable[[], object]] | None = None,
-    json_lines: bool = False,
     web_port: int | None = None,
 ) -> int:
-    import sys
-
+    """Run the stack until it stops; return `up`'s exit code. Raises AlreadyRunning."""
     state = StateDir(config.state_dir)
     state.acquire()
     try:
         sup = Supervisor(config, only, exclude, targets=targets)
-        printer = JsonPrinter if json_lines else HeadlessPrinter
-        sup.bus.subscribe(printer(sup.order, out or sys.stdout))
+        view.attach(sup)
         remove_handlers = install_signal_handlers(sup)
+        server = ControlServer(sup, state.socket_path())
+        await server.start()
+        reloader = None
         web = None
         try:
-            async with managed(sup, state, dev):
-                await sup.start()
-                if web_port is not None:
-                    web = start_web(config, sup, web_port)
-                return await sup.wait()
+            await sup.start()
+            if dev:
+                from .core.reload import Reloader
+
+                reloader = Reloader(sup)
+                await reloader.start()
+            if web_port is not None:
+                web = start_web(config, sup, web_port)
+            view_task = asyncio.get_running_loop().create_task(view.run())
+            engine_done = asyncio.get_running_loop().create_task(sup.wait())
+            await asyncio.wait({view_task, engine_done}, return_when=asyncio.FIRST_COMPLETED)
+            if not sup.finished:  # the view went away first (the terminal closed, a crash)
+                sup.request_shutdown("the view exited")
+            code = await engine_done
+            view.stop()
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(view_task, VIEW_GRACE)
+            if view_task.done() and not view_task.cancelled() and view_task.exception():
+                raise view_task.exception()  # type: ignore[misc]
+            return code
         finally:
+            if reloader:
+                await reloader.stop()
+            await server.close()
             if web is not None:
                 web.terminate()
                 web.wait(10)
             remove_handlers()
+            if not sup.finished:
+                sup.force_kill()  # never leave the children behind, whatever went wrong
     finally:
         state.release()

@@ -170,6 +170,8 @@ def test_status_json_schema_and_socket_mode(stack: Up):
         "depends_on",
         "started_at",
         "ready_at",
+        "spawns",
+        "log_error",
     }
     assert all(set(s) == keys for s in answer["services"])
     sock = stack.cwd / ".autogpt-dev/control.sock"
@@ -261,12 +263,13 @@ def test_check_prints_waves_and_headless_prefixes(write_config):
     path = write_config(STACK)
     r = cli("check", cwd=path.parent)
     assert r.returncode == 0
-    assert r.stdout.splitlines()[1:] == [
+    assert r.stdout.splitlines()[1:-1] == [
         "start order:",
         "  1. db",
         "  2. api",
         "  3. fg (foreground)",
     ]
+    assert r.stdout.splitlines()[-1].startswith("python: ")
 
 
 def test_headless_line_format_and_no_colour_in_pipes(write_config):

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import PY, fx
 from tests.integration.test_cli import Up, cli
+from tui_manager.control import wire
 from tui_manager.control.client import ControlClient
 
 TICKER = f"""
@@ -74,7 +75,7 @@ def test_ten_followers_and_status_polling_at_once(up: Up):
     client = ControlClient(up.cwd / ".autogpt-dev", timeout=10)
     try:
         t0 = time.monotonic()
-        answers = [client.request({"cmd": "status"}) for _ in range(50)]
+        answers = [client.request(wire.Request("status")) for _ in range(50)]
         per_status = (time.monotonic() - t0) / 50
         assert all(a["ok"] for a in answers)
         assert per_status < 0.1, f"status took {per_status * 1000:.0f} ms under load"
@@ -88,7 +89,7 @@ def test_ten_followers_and_status_polling_at_once(up: Up):
 
 def test_events_stream_sends_snapshot_then_live_events(up: Up):
     client = ControlClient(up.cwd / ".autogpt-dev", timeout=10)
-    stream = client.stream({"cmd": "events"})
+    stream = client.stream(wire.Request("events"))
     snapshot = next(stream)
     assert [s["name"] for s in snapshot["services"]] == ["ticker", "fg"]
     threading.Thread(target=lambda: cli("restart", "ticker", cwd=up.cwd), daemon=True).start()

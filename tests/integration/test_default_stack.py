@@ -15,6 +15,7 @@ import pytest
 
 from services.settings import SERVICES, isolated_env
 from tests.conftest import PY, wait_until
+from tests.helpers import row
 from tui_manager.config import load
 from tui_manager.core.supervisor import Supervisor
 
@@ -45,7 +46,7 @@ async def stack(stack_env: dict[str, str]) -> AsyncIterator[Supervisor]:
     await sup.start()
     try:
         await wait_until(
-            lambda: all(s.state == "ready" for s in sup.services.values()), 30, "the stack ready"
+            lambda: all(s.state == "ready" for s in sup.snapshot()), 30, "the stack ready"
         )
         yield sup
     finally:
@@ -101,7 +102,7 @@ async def test_execution_end_to_end_through_every_service(stack: Supervisor, sta
             notes = await r.json()
     assert [n["kind"] for n in notes] == ["node", "completed"]
     # The seed's set_log_level("warning") is config now: no INFO lines from the database manager.
-    db_log = [ln.text for ln in stack.logs("database_manager", 1000)]
+    db_log = [ln.text for ln in stack.history("database_manager", 1000)]
     assert db_log and not any(ln.startswith("INFO") for ln in db_log)
 
 
@@ -114,13 +115,13 @@ async def test_restarting_the_database_mid_run_loses_nothing(stack: Supervisor, 
             {"id": "b", "type": "wait", "inputs": ["a"], "config": {"seconds": 0.5}},
         ],
     }
-    db_pid = stack.services["database_manager"].child.pid  # type: ignore[union-attr]
+    db_pid = row(stack, "database_manager").pid
 
     async def restart_db() -> None:
         await stack.restart_service("database_manager")
 
     final, _ = await run_agent(stack_env, slow, during=restart_db)
-    assert stack.services["database_manager"].child.pid != db_pid  # type: ignore[union-attr]
+    assert row(stack, "database_manager").pid != db_pid  # type: ignore[union-attr]
     assert final["status"] == "completed"
     async with (
         aiohttp.ClientSession() as http,

@@ -58,8 +58,8 @@ def test_init_from_compose_maps_everything_and_reports_what_it_cannot(tmp_path):
     (tmp_path / "autogpt-dev.toml").write_text(text)
     cfg = load(tmp_path / "autogpt-dev.toml")
     api, worker, db = cfg.services["api"], cfg.services["worker"], cfg.services["db"]
-    assert api.command == ["python", "-m", "app.api"] and api.env == {"LOG_LEVEL": "debug"}
-    assert api.restart == "always" and api.stop_timeout == 90 and api.env_file == "api.env"
+    assert api.command == ("python", "-m", "app.api") and api.env == {"LOG_LEVEL": "debug"}
+    assert api.restart == "always" and api.stop_timeout == 90 and api.env_file[0].path == "api.env"
     dep = api.dependencies()["db"]
     assert dep.condition == "ready" and dep.restart
     assert worker.shell and worker.dependencies()["api"].condition == "ready"

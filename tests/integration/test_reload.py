@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.conftest import PY, wait_until
+from tests.helpers import row, state
 from tui_manager.config import load
 from tui_manager.core.events import Lifecycle, Message
 from tui_manager.core.imports import ImportGraph, entry_points
@@ -56,7 +57,7 @@ async def dev_stack(
     reloader = Reloader(sup)
     await reloader.start()
     try:
-        await wait_until(lambda: all(s.state == "ready" for s in sup.services.values()), 15)
+        await wait_until(lambda: all(s.state == "ready" for s in sup.snapshot()), 15)
         await wait_until(
             lambda: any(isinstance(m, Lifecycle) and m.event == "watching" for m in seen), 5
         )
@@ -88,8 +89,8 @@ async def test_editing_one_service_restarts_only_it(tmp_path):
     async with dev_stack(tmp_path) as (sup, seen):
         before = pids(sup)
         (tmp_path / "app" / "two.py").write_text(SERVICE.format(name="two") + "\n# edit\n")
-        await wait_until(lambda: sup.services["two"].spawns == 2, 5, "two restarted")
-        await wait_until(lambda: sup.services["two"].state == "ready", 10)
+        await wait_until(lambda: row(sup, "two").spawns == 2, 5, "two restarted")
+        await wait_until(lambda: state(sup, "two") == "ready", 10)
         after = pids(sup)
         assert after["two"] != before["two"]
         assert after["one"] == before["one"] and after["three"] == before["three"]
@@ -101,11 +102,11 @@ async def test_editing_the_shared_module_restarts_all_three_once(tmp_path):
         shared = tmp_path / "app" / "shared.py"
         for i in range(50):  # a save storm: one restart per service
             shared.write_text(f"VERSION = {i}\n")
-        await wait_until(lambda: all(s.spawns >= 2 for s in sup.services.values()), 5)
-        await wait_until(lambda: all(s.state == "ready" for s in sup.services.values()), 10)
+        await wait_until(lambda: all(s.spawns >= 2 for s in sup.snapshot()), 5)
+        await wait_until(lambda: all(s.state == "ready" for s in sup.snapshot()), 10)
         await asyncio.sleep(0.5)  # any late, duplicate restart would show up here
         assert sorted(reloads(seen)) == ["one", "three", "two"]
-        assert all(s.spawns == 2 for s in sup.services.values())
+        assert all(s.spawns == 2 for s in sup.snapshot())
 
 
 async def test_editing_an_unimported_file_restarts_nothing(tmp_path):
@@ -120,9 +121,9 @@ async def test_broken_edit_fails_then_fix_recovers(tmp_path):
     async with dev_stack(tmp_path) as (sup, _):
         one = tmp_path / "app" / "one.py"
         one.write_text("raise SystemExit('boom')\n")
-        await wait_until(lambda: sup.services["one"].state in ("backoff", "failed"), 10)
+        await wait_until(lambda: state(sup, "one") in ("backoff", "failed"), 10)
         one.write_text(SERVICE.format(name="one"))
-        await wait_until(lambda: sup.services["one"].state == "ready", 10, "one recovered")
+        await wait_until(lambda: state(sup, "one") == "ready", 10, "one recovered")
 
 
 async def test_config_edit_adds_a_service_and_keeps_the_others(tmp_path):
@@ -131,7 +132,7 @@ async def test_config_edit_adds_a_service_and_keeps_the_others(tmp_path):
         cfg = tmp_path / "autogpt-dev.toml"
         cfg.write_text(cfg.read_text() + f'[services.four]\ncommand = "{PY} -m app.one"\n')
         await wait_until(lambda: "four" in sup.services, 5, "four added")
-        await wait_until(lambda: sup.services["four"].state == "ready", 10)
+        await wait_until(lambda: state(sup, "four") == "ready", 10)
         assert {n: p for n, p in pids(sup).items() if n != "four"} == before
 
 
@@ -145,8 +146,8 @@ async def test_invalid_config_edit_keeps_the_stack(tmp_path):
             ),
             5,
         )
-        assert set(sup.services) == {"one", "two", "three"}
-        assert json.dumps([s.state for s in sup.services.values()]).count("ready") == 3
+        assert set(sup.info.order) == {"one", "two", "three"}
+        assert json.dumps([s.state for s in sup.snapshot()]).count("ready") == 3
 
 
 def test_entry_points_of_launchers(tmp_path):

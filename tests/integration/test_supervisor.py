@@ -9,36 +9,15 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PY, free_port, fx, pid_alive, wait_until
+from tests.helpers import Recorder, events, log_bytes, row, state, supervised
 from tui_manager.config import load
-from tui_manager.core.events import Lifecycle, Message
+from tui_manager.core.events import StateChanged
 from tui_manager.core.supervisor import Supervisor
-
-
-@asynccontextmanager
-async def supervised(path: Path, **kw: object) -> AsyncIterator[Supervisor]:
-    sup = Supervisor(load(path), **kw)  # type: ignore[arg-type]
-    await sup.start()
-    try:
-        yield sup
-    finally:
-        sup.request_shutdown("test over")
-        await asyncio.wait_for(sup.wait(), 30)
-
-
-def events(sup: Supervisor) -> list[dict]:
-    path = sup.config.state_dir / "logs" / "events.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def state(sup: Supervisor, name: str) -> str:
-    return str(sup.services[name].state)
 
 
 async def test_start_order_waits_for_ready_and_starts_siblings_concurrently(write_config):
@@ -103,9 +82,9 @@ async def test_failed_dependency_fails_dependents_and_exits_1(write_config):
     sup = Supervisor(load(path))
     code = await asyncio.wait_for(sup.run(), 20)
     assert code == 1
-    assert sup.services["db"].reason == "command not found: definitely-not-a-command-xyz"
-    assert sup.services["fg"].reason == "dependency db failed"
-    assert sup.services["fg"].spawns == 0
+    assert row(sup, "db").reason == "command not found: definitely-not-a-command-xyz"
+    assert row(sup, "fg").reason == "dependency db failed"
+    assert row(sup, "fg").spawns == 0
 
 
 async def test_background_failure_keeps_the_rest_running(write_config):
@@ -132,12 +111,12 @@ async def test_sigkill_escalation_after_stop_timeout(write_config):
     """)
     async with supervised(path) as sup:
         await wait_until(lambda: state(sup, "stubborn") == "ready")
-        pid = sup.services["stubborn"].child.pid  # type: ignore[union-attr]
+        pid = row(sup, "stubborn").pid
         t0 = time.monotonic()
         await sup.stop_service("stubborn")
         took = time.monotonic() - t0
         assert 0.45 <= took < 2.0
-        assert sup.services["stubborn"].exit_signal == 9
+        assert row(sup, "stubborn").exit_signal == 9
         assert not pid_alive(pid)
 
 
@@ -169,13 +148,12 @@ async def test_crash_loop_backs_off_then_fails(write_config):
         command = {fx("sleeper.py")}
     """)
     async with supervised(path) as sup:
-        seen: list[str] = []
-        sup.bus.subscribe(lambda m: seen.append(m.new) if hasattr(m, "new") else None)
+        seen = Recorder(sup)
         await wait_until(lambda: state(sup, "crasher") == "failed", 15)
-        svc = sup.services["crasher"]
+        svc = row(sup, "crasher")
         assert svc.restarts == 3
         assert "crashed 4 times" in (svc.reason or "")
-        assert "backoff" in seen
+        assert any(isinstance(m, StateChanged) and m.new == "backoff" for m in seen.messages)
     restarts = [e for e in events(sup) if e["event"] == "restart"]
     assert len(restarts) == 3
     gaps = [b["ts"] - a["ts"] for a, b in itertools.pairwise(restarts)]
@@ -233,13 +211,13 @@ async def test_restart_cascade_to_dependents_with_restart_true(write_config):
     """)
     async with supervised(path) as sup:
         await wait_until(lambda: state(sup, "api") == "ready" and state(sup, "other") == "ready")
-        api_pid = sup.services["api"].child.pid  # type: ignore[union-attr]
-        other_pid = sup.services["other"].child.pid  # type: ignore[union-attr]
+        api_pid = row(sup, "api").pid
+        other_pid = row(sup, "other").pid
         await sup.restart_service("db")
-        await wait_until(lambda: sup.services["api"].spawns == 2, 10, "api restarted")
+        await wait_until(lambda: row(sup, "api").spawns == 2, 10, "api restarted")
         await wait_until(lambda: state(sup, "api") == "ready")
-        assert sup.services["api"].child.pid != api_pid  # type: ignore[union-attr]
-        assert sup.services["other"].child.pid == other_pid  # type: ignore[union-attr]
+        assert row(sup, "api").pid != api_pid  # type: ignore[union-attr]
+        assert row(sup, "other").pid == other_pid  # type: ignore[union-attr]
 
 
 async def test_port_taken_fails_at_once_naming_the_holder(write_config):
@@ -259,12 +237,12 @@ async def test_port_taken_fails_at_once_naming_the_holder(write_config):
             await wait_until(lambda: state(sup, "web") == "failed", 5)
             import os
 
-            assert sup.services["web"].reason == (
+            assert row(sup, "web").reason == (
                 f"port {port} is already in use by pid {os.getpid()} ("
                 + __import__("psutil").Process().name()
                 + ")"
             )
-            assert sup.services["web"].spawns == 0
+            assert row(sup, "web").spawns == 0
     finally:
         holder.close()
 
@@ -282,8 +260,8 @@ async def test_readiness_timeout_fails_service_and_dependents(write_config):
     """)
     sup = Supervisor(load(path))
     assert await asyncio.wait_for(sup.run(), 20) == 1
-    assert (sup.services["slow"].reason or "").startswith("not ready after 0.5s")
-    assert sup.services["fg"].reason == "dependency slow failed"
+    assert (row(sup, "slow").reason or "").startswith("not ready after 0.5s")
+    assert row(sup, "fg").reason == "dependency slow failed"
 
 
 async def test_failing_health_probe_marks_unhealthy_and_restarts(write_config, tmp_path):
@@ -296,10 +274,9 @@ async def test_failing_health_probe_marks_unhealthy_and_restarts(write_config, t
         command = {fx("sleeper.py")}
     """)
     async with supervised(path) as sup:
-        seen: list[Message] = []
-        sup.bus.subscribe(seen.append)
-        await wait_until(lambda: sup.services["web"].spawns >= 2, 10, "restart after unhealthy")
-        kinds = [m.event for m in seen if isinstance(m, Lifecycle) and m.service == "web"]
+        seen = Recorder(sup)
+        await wait_until(lambda: row(sup, "web").spawns >= 2, 10, "restart after unhealthy")
+        kinds = [m.event for m in seen.lifecycle("web")]
         assert "unhealthy" in kinds and "restart" in kinds
 
 
@@ -311,9 +288,8 @@ async def test_log_file_is_byte_exact_under_a_flood(write_config):
         command = {fx("sleeper.py")}
     """)
     async with supervised(path) as sup:
-        await wait_until(lambda: state(sup, "flood") == "exited", 30)
-        await wait_until(lambda: sup.services["flood"].log.total_lines == 305000, 10)
-    data = (sup.config.state_dir / "logs" / "flood.log").read_bytes()
+        await wait_until(lambda: state(sup, "flood") == "exited", 30)  # exited: all drained
+        data = log_bytes(sup, "flood")
     out = [ln for ln in data.splitlines() if ln.startswith(b"line ")]
     err = [ln for ln in data.splitlines() if ln.startswith(b"err ")]
     assert out == [b"line %d" % i for i in range(300000)]  # nothing lost or reordered
@@ -328,13 +304,12 @@ async def test_weird_output_passes_through_untouched(write_config):
         command = {fx("sleeper.py")}
     """)
     async with supervised(path) as sup:
-        await wait_until(lambda: state(sup, "weird") == "exited", 20)
-        await sup.services["weird"].child.drained(5)  # type: ignore[union-attr]
-        tail = [ln.text for ln in sup.logs("weird", 10)]
+        await wait_until(lambda: state(sup, "weird") == "exited", 20)  # exited: all drained
+        tail = [ln.text for ln in sup.history("weird", 10)]
     expected = subprocess.run(
         [PY, str(Path(fx("weird_output.py").split('"')[3]))], capture_output=True, check=True
     ).stdout
-    data = (sup.config.state_dir / "logs" / "weird.log").read_bytes()
+    data = log_bytes(sup, "weird")
     assert hashlib.sha256(data).hexdigest() == hashlib.sha256(expected).hexdigest()
     assert tail[-1] == "tail without newline"
     assert "\x1b[31mred\x1b[0m [bold]not markup[/bold]" in tail
@@ -351,7 +326,7 @@ async def test_children_get_unbuffered_marker_and_env_precedence(write_config, t
     """)
     async with supervised(path) as sup:
         await wait_until(lambda: state(sup, "env") == "ready")
-        env = json.loads(sup.logs("env", 1)[0].text)
+        env = json.loads(sup.history("env", 1)[0].text)
     assert env["PYTHONUNBUFFERED"] == "1"
     assert env["FROM_FILE"] == "1" and env["BOTH"] == "inline"
     assert env["AUTOGPT_DEV_MARK"] == f"{sup.run_id}:env"
@@ -369,7 +344,7 @@ async def test_subset_starts_named_services_and_their_dependencies(write_config,
         command = {fx("sleeper.py")}
     """)
     async with supervised(path, only=only) as sup:
-        assert set(sup.services) == expected
+        assert set(sup.info.order) == expected
 
 
 async def test_except_treats_the_excluded_dependency_as_met(write_config):
@@ -381,5 +356,5 @@ async def test_except_treats_the_excluded_dependency_as_met(write_config):
         depends_on = ["db"]
     """)
     async with supervised(path, exclude=["db"]) as sup:
-        assert list(sup.services) == ["api"]
+        assert list(sup.info.order) == ["api"]
         await wait_until(lambda: state(sup, "api") == "ready")

@@ -19,8 +19,9 @@ import psutil
 import pytest
 
 from tests.conftest import PY, fx, pid_alive, wait_until, wait_until_sync
+from tests.helpers import events, log_bytes, row, state, supervised
 from tests.integration.test_cli import Up
-from tests.integration.test_supervisor import events, state, supervised
+from tui_manager.base.tail import rotated
 from tui_manager.config import load
 from tui_manager.core.supervisor import Supervisor
 
@@ -29,13 +30,6 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
 def expected(*argv: str) -> bytes:
     return subprocess.run([PY, *argv], capture_output=True, check=True).stdout
-
-
-def log_bytes(sup: Supervisor, name: str) -> bytes:
-    """The whole log history of a service: rotated backups (oldest first), then the current."""
-    logs = sup.config.state_dir / "logs"
-    backups = sorted(logs.glob(f"{name}.log.*"), key=lambda p: -int(p.suffix[1:]))
-    return b"".join(p.read_bytes() for p in [*backups, logs / f"{name}.log"])
 
 
 # ---- faulty children ----------------------------------------------------------------------------
@@ -58,16 +52,11 @@ async def test_child_closing_its_outputs_is_still_supervised(write_config):
         f"[services.fg]\ncommand = {fx('sleeper.py')}\n"
     )
     async with supervised(path) as sup:
-        await wait_until(
-            lambda: (
-                sup.services["c"].child is not None and sup.services["c"].child._drained.is_set()
-            ),
-            5,
-            "pipes closed",
-        )
+        # Positive control first: its last line was read (then it closed both pipes).
+        await wait_until(lambda: log_bytes(sup, "c") == b"closing my outputs\n", 5)
         assert state(sup, "c") == "ready"  # EOF on the pipes is not an exit
         await sup.stop_service("c")
-        assert sup.services["c"].exit_signal == signal.SIGTERM
+        assert row(sup, "c").exit_signal == signal.SIGTERM
     assert log_bytes(sup, "c") == b"closing my outputs\n"
 
 
@@ -78,9 +67,10 @@ async def test_exit_is_seen_by_pid_even_when_a_grandchild_keeps_the_pipe(write_c
     )
     async with supervised(path) as sup:
         await wait_until(lambda: state(sup, "p") == "failed", 5, "exit seen at once")
-        assert sup.services["p"].exit_code == 4
+        assert row(sup, "p").exit_code == 4
         # ...and the grandchild holding the pipe was killed with it (the whole tree dies).
-        await wait_until(lambda: not sup.services["p"].child.tree(), 3)  # type: ignore[union-attr]
+        holder = int((path.parent / "holder.pid").read_text())
+        await wait_until(lambda: not pid_alive(holder), 3, "the grandchild gone")
 
 
 async def test_stderr_and_stdout_are_read_concurrently(write_config):
@@ -108,8 +98,8 @@ depends_on = ["early"]
 """)
     sup = Supervisor(load(path))
     assert await asyncio.wait_for(sup.run(), 20) == 1  # the foreground's dependency failed
-    assert sup.services["early"].restarts == 2
-    assert sup.services["fg"].spawns == 0
+    assert row(sup, "early").restarts == 2
+    assert row(sup, "fg").spawns == 0
 
 
 async def test_a_hanging_probe_cannot_outlive_its_timeouts(write_config):
@@ -125,7 +115,7 @@ command = {fx("sleeper.py")}
         t0 = time.monotonic()
         await wait_until(lambda: state(sup, "hang") == "failed", 5)
         assert time.monotonic() - t0 < 2.5
-        assert "not ready after 1s" in (sup.services["hang"].reason or "")
+        assert "not ready after 1s" in (row(sup, "hang").reason or "")
 
 
 async def test_foreground_crashing_during_startup_ends_the_stack_with_its_code(write_config):
@@ -224,9 +214,8 @@ async def test_big_lines_binary_and_cr_storms_pass_through_exactly(write_config,
         f"[services.fg]\ncommand = {fx('sleeper.py')}\n"
     )
     async with supervised(path) as sup:
-        await wait_until(lambda: state(sup, "big") == "exited", 60)
-        await sup.services["big"].child.drained(5)  # type: ignore[union-attr]
-        tail = sup.logs("big", 1)
+        await wait_until(lambda: state(sup, "big") == "exited", 60)  # exited: all drained
+        tail = sup.history("big", 1)
     want = expected(str(FIX / "big_outputs.py"), kind)
     assert hashlib.sha256(log_bytes(sup, "big")).digest() == hashlib.sha256(want).digest()
     assert tail  # the views got a (cut) last line without choking on it
@@ -245,7 +234,7 @@ command = {fx("sleeper.py")}
     async with supervised(path) as sup:
         await wait_until(lambda: state(sup, "flood") == "exited", 30)
     assert log_bytes(sup, "flood") == expected(str(FIX / "flood.py"), "100000")
-    assert len(list((sup.config.state_dir / "logs").glob("flood.log.*"))) > 5
+    assert len(rotated(sup.log_path("flood"))) > 5
 
 
 # ---- signals to the manager at chosen moments ------------------------------------------------

@@ -7,8 +7,7 @@ import signal
 
 from tests.conftest import fx, wait_until
 from tests.integration.test_cli import Up, cli
-from tui_manager.config import load
-from tui_manager.control.remote import RemoteSupervisor
+from tui_manager.control.remote import RemoteEngine
 from tui_manager.ui.app import Dashboard
 from tui_manager.ui.widgets.log_pane import LogPane
 from tui_manager.ui.widgets.services_table import ServicesTable
@@ -37,7 +36,9 @@ async def test_attach_shows_live_state_and_logs_acts_and_detaches(write_config):
     up = Up(path.parent)
     try:
         up.wait_ready("fg")
-        app = Dashboard(RemoteSupervisor(load(path)), attached=True)  # type: ignore[arg-type]
+        engine = RemoteEngine(path.parent / ".autogpt-dev")
+        await engine.start()
+        app = Dashboard(engine, attached=True)
         async with app.run_test(size=(120, 36)) as pilot:
             table = app.query_one(ServicesTable)
             await wait_until(lambda: [r.value for r in table.rows] == ["db", "api", "fg"], 10)
@@ -49,7 +50,7 @@ async def test_attach_shows_live_state_and_logs_acts_and_detaches(write_config):
             await wait_until(lambda: pids(up)["api"] not in (None, before["api"]), 10)
             await wait_until(lambda: str(table.get_cell("api", "restarts")) == "1", 10)
             await pilot.press("q")
-            await wait_until(lambda: app.sup.finished, 5)
+            await wait_until(lambda: app.engine.finished, 5)
         assert up.proc.poll() is None  # detaching left the stack running
         assert pids(up)["db"] == before["db"]
     finally:

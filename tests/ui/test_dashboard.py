@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,11 +9,11 @@ import pytest
 from textual.widgets import Input
 
 from tests.conftest import fx, pid_alive, wait_until
-from tui_manager.config import load
-from tui_manager.core.supervisor import Supervisor
+from tests.helpers import dashboard, log_bytes, row, state
 from tui_manager.ui.app import ALL, Dashboard
 from tui_manager.ui.screens.deps import DepsScreen
 from tui_manager.ui.screens.help import HelpScreen
+from tui_manager.ui.screens.shutdown import ShutdownScreen
 from tui_manager.ui.screens.viewer import LogViewer
 from tui_manager.ui.widgets.log_pane import MAX_LINES, LogPane
 from tui_manager.ui.widgets.services_table import ServicesTable
@@ -35,20 +34,15 @@ depends_on = ["api"]
 
 @pytest.fixture
 async def app(write_config) -> AsyncIterator[Dashboard]:
-    dash = Dashboard(Supervisor(load(write_config(STACK))))
-    async with dash.run_test(size=(140, 40)) as pilot:
+    async with dashboard(write_config(STACK)) as (dash, pilot):
         dash.pilot = pilot  # type: ignore[attr-defined]
-        await wait_until(lambda: all(s.state == "ready" for s in dash.sup.services.values()), 15)
+        await wait_until(lambda: all(s.state == "ready" for s in dash.engine.snapshot()), 15)
         await pilot.pause(0.2)
         yield dash
-        if not dash.sup.finished:
-            dash.sup.request_shutdown("test over")
-            await asyncio.wait_for(dash.sup.wait(), 20)
 
 
 def pid(app: Dashboard, name: str) -> int | None:
-    child = app.sup.services[name].child
-    return child.pid if child and child.running else None
+    return row(app.engine, name).pid
 
 
 async def press(app: Dashboard, *keys: str) -> None:
@@ -74,23 +68,23 @@ async def test_r_restarts_s_stops_a_starts_the_selected_service(app: Dashboard):
     before = pid(app, "api")
     await press(app, "r")
     await wait_until(
-        lambda: pid(app, "api") not in (None, before) and app.sup.services["api"].state == "ready",
+        lambda: pid(app, "api") not in (None, before) and state(app.engine, "api") == "ready",
         10,
     )
     await press(app, "s")
-    await wait_until(lambda: app.sup.services["api"].state == "stopped", 10)
+    await wait_until(lambda: state(app.engine, "api") == "stopped", 10)
     assert pid(app, "fg") is not None  # dependents keep running
     await press(app, "a")
-    await wait_until(lambda: app.sup.services["api"].state == "ready", 10)
+    await wait_until(lambda: state(app.engine, "api") == "ready", 10)
 
 
 async def test_R_restarts_all(app: Dashboard):
-    before = {n: pid(app, n) for n in app.sup.order}
+    before = {n: pid(app, n) for n in app.engine.info.order}
     await press(app, "R")
     await wait_until(
         lambda: (
-            all(pid(app, n) not in (None, before[n]) for n in app.sup.order)
-            and all(s.state == "ready" for s in app.sup.services.values())
+            all(pid(app, n) not in (None, before[n]) for n in app.engine.info.order)
+            and all(s.state == "ready" for s in app.engine.snapshot())
         ),
         15,
     )
@@ -121,7 +115,7 @@ async def test_search_highlights_and_n_moves(app: Dashboard):
 async def test_follow_pauses_on_scroll_up_and_f_resumes(app: Dashboard):
     await press(app, "3")
     log = app.query_one("#log", LogPane)
-    log.append(("chatty", ln) for ln in [*app.sup.logs("chatty")] * 40)
+    log.append(("chatty", ln) for ln in [*app.engine.history("chatty")] * 40)
     await app.pilot.pause(0.1)  # type: ignore[attr-defined]
     log.focus()
     await press(app, "up")
@@ -152,7 +146,7 @@ async def test_c_copies_the_visible_log(app: Dashboard):
 async def test_p_opens_the_full_log(app: Dashboard):
     await press(app, "3", "p")  # no terminal to suspend in a test: the built-in viewer
     assert isinstance(app.screen, LogViewer)
-    assert app.screen.path == Path(app.sup.log_path("chatty"))
+    assert app.screen.path == Path(app.engine.log_path("chatty"))
     await press(app, "escape")
     assert not isinstance(app.screen, LogViewer)
 
@@ -180,7 +174,7 @@ async def test_m_maximises_and_plus_minus_resize_the_foreground_pane(app: Dashbo
 
 async def test_palette_offers_every_action_per_service(app: Dashboard):
     titles = [c.title for c in app.get_system_commands(app.screen)]
-    for name in app.sup.order:
+    for name in app.engine.info.order:
         for verb in ("Restart", "Stop", "Start"):
             assert f"{verb} {name}" in titles
     before = pid(app, "db")
@@ -191,11 +185,12 @@ async def test_palette_offers_every_action_per_service(app: Dashboard):
     await wait_until(lambda: pid(app, "db") not in (None, before), 10)
 
 
-async def test_quit_stops_every_child(app: Dashboard):
-    pids = [pid(app, n) for n in app.sup.order]
+async def test_quit_stops_every_child_showing_progress(app: Dashboard):
+    pids = [pid(app, n) for n in app.engine.info.order]
     await press(app, "q")
-    await wait_until(lambda: app.sup.finished, 15)
-    assert app.exit_code == 0
+    assert isinstance(app.screen, ShutdownScreen)  # the stop's progress is on screen
+    await wait_until(lambda: app.engine.finished, 15)
+    assert await app.engine.wait() == 0
     assert not any(p and pid_alive(p) for p in pids)
 
 
@@ -209,16 +204,15 @@ max_restarts = 0
 [services.fg]
 command = {fx("sleeper.py")}
 """)
-    dash = Dashboard(Supervisor(load(path)))
-    async with dash.run_test(size=(140, 40)) as pilot:
-        await wait_until(lambda: dash.sup.services["crasher"].state == "failed", 10)
-        await pilot.pause(0.3)
-        titles = [n.title for n in dash._notifications]
-        assert "broken failed" in titles and "crashed" in titles
+    toasts: list[str] = []
+    async with dashboard(path) as (dash, pilot):
+        dash.notify = lambda message, title="", **kw: toasts.append(title)  # type: ignore[method-assign]
+        await wait_until(lambda: state(dash.engine, "crasher") == "failed", 10)
+        await wait_until(lambda: "broken failed" in toasts and "crashed" in toasts, 5)
         table = dash.query_one(ServicesTable)
         assert str(table.get_cell("broken", "reason")) == "command not found: no-such-command-xyz"
         await pilot.press("q")
-        await wait_until(lambda: dash.sup.finished, 15)
+        await wait_until(lambda: dash.engine.finished, 15)
 
 
 async def test_a_flood_stays_bounded_and_keys_respond(write_config):
@@ -228,14 +222,14 @@ command = {fx("flood.py", 300000)}
 [services.fg]
 command = {fx("sleeper.py")}
 """)
-    dash = Dashboard(Supervisor(load(path)))
-    async with dash.run_test(size=(120, 30)) as pilot:
-        await wait_until(lambda: dash.sup.services["flood"].log.total_lines == 300000, 30)
-        await pilot.pause(0.3)
+    async with dashboard(path, size=(120, 30)) as (dash, pilot):
+        await wait_until(lambda: state(dash.engine, "flood") == "exited", 30)
+        assert log_bytes(dash.engine, "flood").count(b"\n") == 300000
         log = dash.query_one("#log", LogPane)
-        assert len(log.lines) <= MAX_LINES and log.visible_text().endswith("line 299999")
+        await wait_until(lambda: log.visible_text().endswith("line 299999"), 5)
+        assert len(log.lines) <= MAX_LINES
         await pilot.press("w")
         await pilot.pause(0.05)
         assert log.wrap
         await pilot.press("q")
-        await wait_until(lambda: dash.sup.finished, 15)
+        await wait_until(lambda: dash.engine.finished, 15)

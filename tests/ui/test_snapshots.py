@@ -6,11 +6,13 @@ Update after an intended UI change: `python -m pytest tests/ui --snapshot-update
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from tests.conftest import wait_until
+from tests.helpers import state
 from tui_manager.config import load
 from tui_manager.core.supervisor import Supervisor
 from tui_manager.ui.app import Dashboard
@@ -63,11 +65,9 @@ def dashboard(write_config: Any) -> Dashboard:
 
 async def settled(pilot: Any) -> None:
     app: Dashboard = pilot.app
+    await app.engine.start()  # type: ignore[attr-defined]  (what the runner does)
     await wait_until(
-        lambda: (
-            app.sup.services["worker"].state == "ready"
-            and app.sup.services["mailer"].state == "failed"
-        ),
+        lambda: state(app.engine, "worker") == "ready" and state(app.engine, "mailer") == "failed",
         15,
     )
     await wait_until(lambda: len(app.query_one("#fg", LogPane).source) == 2, 5)
@@ -77,7 +77,7 @@ async def settled(pilot: Any) -> None:
 
 
 def shutdown(app: Dashboard) -> None:
-    app.sup.force_kill()
+    app.engine.force_kill()
 
 
 @pytest.mark.parametrize("size", [(140, 36), (80, 24)], ids=["wide", "narrow"])
@@ -112,9 +112,11 @@ def test_dependency_view(snap_compare: Any, write_config: Any, stable_cells: Non
 
     async def before(pilot: Any) -> None:
         await settled(pilot)
-        for s in app.sup.services.values():  # a fixed timeline: real shape, fixed numbers
-            s.started_at = 1000.0 + 0.25 * app.sup.order.index(s.name) if s.spawns else None
-            s.ready_at = s.started_at + 0.2 if s.ready_at and s.started_at else None
+        order = app.engine.info.order
+        for s in app.engine.snapshot():  # a fixed timeline: real shape, fixed numbers
+            started = 1000.0 + 0.25 * order.index(s.name) if s.spawns else None
+            ready = started + 0.2 if s.ready_at and started else None
+            app.rows[s.name] = dataclasses.replace(s, started_at=started, ready_at=ready)
         await pilot.press("d")
 
     try:

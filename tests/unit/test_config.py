@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui_manager.config import ConfigError, discover, json_schema, load
+from tui_manager.core.environment import child_env
 
 
 def problems(path: Path) -> list[str]:
@@ -131,16 +132,14 @@ def test_dotenv_loaded_and_env_overrides_manager(tmp_path, write_config, monkeyp
         env = { B = "inline" }
     """)
     )
-    try:
-        assert cfg.manager.name == "from-env"
-        assert cfg.manager.log_backups == 7
-        env = cfg.service_env("a")
-        assert env["FROM_DOTENV"] == "yes"
-        assert env["A"] == "from-file" and env["B"] == "inline"
-        assert env["PYTHONUNBUFFERED"] == "1"
-    finally:
-        os.environ.pop("FROM_DOTENV", None)
-        os.environ.pop("AUTOGPT_DEV_LOG_BACKUPS", None)
+    assert cfg.manager.name == "from-env"
+    assert cfg.manager.log_backups == 7
+    env = child_env(cfg, "a")
+    assert env["FROM_DOTENV"] == "yes"
+    assert env["A"] == "from-file" and env["B"] == "inline"
+    assert env["PYTHONUNBUFFERED"] == "1"
+    # Loading never changes the manager's own environment: the values are layered per child.
+    assert "FROM_DOTENV" not in os.environ and "AUTOGPT_DEV_LOG_BACKUPS" not in os.environ
 
 
 def test_discovery_order(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-from tui_manager.core import graph
+from tui_manager.base import graph
 
 
 def test_start_waves_group_independent_services():

@@ -1,17 +1,22 @@
-"""Config: pydantic models (the schema), discovery and loading, error lines."""
+"""Config: discovery and loading (stdlib-fast), the pydantic schema (model.py), error lines.
 
+`json_schema`, `ConfigFile`, ... come from model.py on first use, so importing this package
+does not import pydantic.
+"""
+
+from typing import Any
+
+from .config import Config
 from .errors import ConfigError
-from .load import Config, discover, load
-from .model import ConfigFile, ManagerConfig, Probe, ServiceConfig, json_schema
+from .load import load, validate
+from .read import discover
 
-__all__ = [
-    "Config",
-    "ConfigError",
-    "ConfigFile",
-    "ManagerConfig",
-    "Probe",
-    "ServiceConfig",
-    "discover",
-    "json_schema",
-    "load",
-]
+__all__ = ["Config", "ConfigError", "discover", "json_schema", "load", "validate"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("json_schema", "ConfigFile", "ManagerConfig", "Probe", "ServiceConfig"):
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(name)

@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from .load import parse_procfile
+from .read import parse_procfile
 
 CONDITIONS = {
     "service_started": "started",
@@ -156,8 +156,8 @@ def render(services: dict[str, dict[str, Any]], warnings: list[str], source: str
 def init_text(source: Path) -> tuple[str, list[str]]:
     text = source.read_text()
     if source.name.startswith("Procfile"):
-        services = parse_procfile(text, str(source))["services"]
-        return render(services, [], source.name), []
+        data, warnings = parse_procfile(text, str(source))
+        return render(data["services"], warnings, source.name), warnings
     import yaml  # only `init --from compose.yml` needs it
 
     data = yaml.safe_load(text) or {}

@@ -1,190 +1,32 @@
-"""Find, read and validate a config: TOML, pyproject's [tool.autogpt-dev], or a Procfile."""
+"""Load a config: read, `.env`, interpolate, validate (cached), build the specs, check the disk.
+
+Nothing here changes `os.environ`: the `.env` values feed interpolation and the manager
+overrides, and children read the file again at each spawn (so an edit reaches the next restart).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import re
-import shlex
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values, load_dotenv
-from pydantic import ValidationError
+from ..base import graph
+from . import cache
+from .config import Config
+from .errors import ConfigError, problem, where
+from .interpolate import InterpolationError, evaluate, parse
+from .read import CONFIG_NAME, discover, read_raw
+from .spec import ManagerSpec, ServiceSpec
 
-from ..core import graph
-from .errors import ConfigError, from_validation, problem, where
-from .model import ConfigFile, Dependency, ManagerConfig, Probe, ServiceConfig
-
-CONFIG_NAME = "autogpt-dev.toml"
-
-
-@dataclass
-class Config:
-    """A validated config, with every path resolved against the config file's directory."""
-
-    path: Path
-    manager: ManagerConfig
-    services: dict[str, ServiceConfig]
-    foreground: str | None
-    env_files_loaded: list[Path] = field(default_factory=list)
-
-    @property
-    def root(self) -> Path:
-        return self.path.parent
-
-    @property
-    def state_dir(self) -> Path:
-        return (self.root / self.manager.state_dir).resolve()
-
-    def resolve(self, p: str) -> Path:
-        return (self.root / p).resolve()
-
-    def enabled(self) -> dict[str, ServiceConfig]:
-        return {n: s for n, s in self.services.items() if s.enabled}
-
-    def edges(self, names: set[str] | None = None) -> dict[str, set[str]]:
-        pool = self.enabled() if names is None else {n: self.services[n] for n in names}
-        return {n: set(s.dependencies()) & set(pool) for n, s in pool.items()}
-
-    def dependency(self, service: str, dep: str) -> Dependency:
-        return self.services[service].dependencies()[dep]
-
-    def restart_policy(self, name: str) -> str:
-        s = self.services[name]
-        if s.restart is not None:
-            return s.restart
-        return "no" if name == self.foreground else "on-failure"
-
-    def service_env(self, name: str) -> dict[str, str]:
-        """The child's environment: ours < the service's env_file < its inline env."""
-        s = self.services[name]
-        env = dict(os.environ)
-        if s.env_file:
-            values = dotenv_values(self.resolve(s.env_file))
-            env.update({k: v for k, v in values.items() if v is not None})
-        env.update(s.env)
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        return env
-
-    def argv(self, name: str) -> list[str]:
-        s = self.services[name]
-        if s.shell:
-            cmd = s.command if isinstance(s.command, str) else shlex.join(s.command)
-            return ["/bin/sh", "-c", cmd]
-        return shlex.split(s.command) if isinstance(s.command, str) else list(s.command)
+OVERRIDE_PREFIX = "AUTOGPT_DEV_"
+_SCHEMA_SOURCES = ("model.py", "spec.py", "validate.py")
 
 
-def discover(start: Path | None = None) -> Path | None:
-    """`autogpt-dev.toml` here or in a parent, else pyproject.toml with our table, else Procfile."""
-    here = (start or Path.cwd()).resolve()
-    dirs = [here, *here.parents]
-    for d in dirs:
-        if (d / CONFIG_NAME).is_file():
-            return d / CONFIG_NAME
-    for d in dirs:
-        pp = d / "pyproject.toml"
-        if pp.is_file():
-            try:
-                data = tomllib.loads(pp.read_text())
-            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
-                continue
-            if "autogpt-dev" in data.get("tool", {}):
-                return pp
-    if (here / "Procfile").is_file():
-        return here / "Procfile"
-    return None
+def read_dotenv(path: Path) -> dict[str, str]:
+    from dotenv import dotenv_values
 
-
-def parse_procfile(text: str, file: str) -> dict[str, Any]:
-    services: dict[str, Any] = {}
-    last = None
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, sep, command = line.partition(":")
-        if not sep or not name.strip() or not command.strip():
-            raise ConfigError([f"{file}:{lineno}: expected 'name: command', got {raw!r}"])
-        last = name.strip()
-        services[last] = {"command": command.strip(), "shell": True}
-    if last is not None:
-        services[last]["foreground"] = True
-    return {"services": services}
-
-
-def read_raw(path: Path) -> dict[str, Any]:
-    name = path.name
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not UTF-8 text"]) from None
-    if name == "Procfile" or (path.suffix == "" and "Procfile" in name):
-        return parse_procfile(text, str(path))
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError([f"{path}: invalid TOML: {e}"]) from None
-    if name == "pyproject.toml":
-        table = data.get("tool", {}).get("autogpt-dev")
-        if table is None:
-            raise ConfigError([f"{path}: has no [tool.autogpt-dev] table"])
-        return table if isinstance(table, dict) else {}
-    return data
-
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def interpolate(
-    data: Any, loc: tuple[str | int, ...] = ()
-) -> tuple[Any, list[tuple[tuple[str | int, ...], str]]]:
-    """Expand ${VAR} / ${VAR:-default} in every string; `$${` stays a literal `${`."""
-    missing: list[tuple[tuple[str | int, ...], str]] = []
-    if isinstance(data, str):
-
-        def repl(m: re.Match[str]) -> str:
-            value = os.environ.get(m.group(1))
-            if value is None:
-                if m.group(2) is None:
-                    missing.append((loc, m.group(1)))
-                    return ""
-                return m.group(2)
-            return value
-
-        parts = data.split("$${")
-        return "${".join(_VAR.sub(repl, p) for p in parts), missing
-    if isinstance(data, dict):
-        out = {}
-        for k, v in data.items():
-            out[k], m = interpolate(v, (*loc, k))
-            missing += m
-        return out, missing
-    if isinstance(data, list):
-        items = []
-        for i, v in enumerate(data):
-            item, m = interpolate(v, (*loc, i))
-            items.append(item)
-            missing += m
-        return items, missing
-    return data, missing
-
-
-def _known_fields(path: tuple[str | int, ...]) -> list[str]:
-    if len(path) <= 1:
-        return list(ConfigFile.model_fields)
-    if path[0] == "manager":
-        return list(ManagerConfig.model_fields)
-    if len(path) == 3:
-        return list(ServiceConfig.model_fields)
-    if len(path) == 4 and path[2] in ("ready", "health"):
-        return list(Probe.model_fields)
-    if len(path) >= 4 and path[2] == "depends_on":
-        return list(Dependency.model_fields)
-    return []
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
 def load(path: Path | None = None, env_file: Path | None = None) -> Config:
@@ -201,77 +43,134 @@ def load(path: Path | None = None, env_file: Path | None = None) -> Config:
     path = path.resolve()
     if not path.is_file():
         raise ConfigError([f"{path}: no such config file"])
-    return validate(read_raw(path), path, env_file)
+    data, warnings = read_raw(path)
+    return validate(data, path, env_file, warnings)
 
 
-def validate(data: dict[str, Any], path: Path, env_file: Path | None = None) -> Config:
+def validate(
+    data: dict[str, Any],
+    path: Path,
+    env_file: Path | None = None,
+    warnings: list[str] | None = None,
+) -> Config:
     """Validate raw config data (from TOML, pyproject or a Procfile); ConfigError lists all."""
     file = str(path)
     problems: list[str] = []
     if not isinstance(data.get("manager", {}), dict):
         raise ConfigError([problem(file, "[manager]", "must be a table")])
-    raw_manager = dict(data.get("manager", {}))
 
-    # .env comes before anything else, so it can feed AUTOGPT_DEV_* overrides and ${VARS}.
-    loaded: list[Path] = []
-    dotenv = env_file or path.parent / str(raw_manager.get("env_file", ".env"))
+    # .env comes before anything else: it feeds ${VARS} and AUTOGPT_DEV_* overrides.
+    raw_env_file = str(data.get("manager", {}).get("env_file", ".env"))
+    dotenv = env_file or Path(raw_env_file)
     dotenv = dotenv if dotenv.is_absolute() else (path.parent / dotenv)
+    dotenv_values: dict[str, str] = {}
     if dotenv.is_file():
-        load_dotenv(dotenv, override=False)
-        loaded.append(dotenv)
-    elif env_file is not None or "env_file" in raw_manager:
+        dotenv_values = read_dotenv(dotenv)
+    elif env_file is not None or "env_file" in data.get("manager", {}):
         problems.append(problem(file, "[manager] env_file", f"file not found: {dotenv}"))
+    lookup = {**dotenv_values, **os.environ}  # the real environment wins, as with docker compose
 
-    # ${VAR} and ${VAR:-default} in service values, as docker compose does, after .env.
-    data, missing = interpolate(data)
-    problems += [
-        problem(
-            file,
-            where(loc),
-            f"environment variable {var} is not set (use ${{" + var + ":-default})",
-        )
-        for loc, var in missing
-    ]
-    manager = ManagerConfig()
-    try:
-        manager = ManagerConfig(**raw_manager)
-    except ValidationError as e:
-        problems += from_validation(file, e, raw_manager, ("manager",), _known_fields)
-    try:
-        model = ConfigFile.model_validate(data)
-    except ValidationError as e:
-        problems += from_validation(file, e, data, (), _known_fields)
-        raise ConfigError(problems) from None
-    problems += _semantic_problems(file, path.parent, model)
+    data, interpolation_problems = interpolate_tree(file, data, lookup)
+    problems += interpolation_problems
+    overrides = {k: v for k, v in lookup.items() if k.upper().startswith(OVERRIDE_PREFIX)}
+    key = cache.key([data, _schema_fingerprint()], overrides)
+    normalized = cache.get(path, key)
+    if normalized is None:
+        from .validate import validate_models  # pydantic: only when this content is new
+
+        try:
+            normalized = validate_models(
+                file,
+                data,
+                dict(data.get("manager", {})),
+                dotenv_values,
+            )
+        except ConfigError as e:
+            raise ConfigError(problems + e.problems) from None
+        if not problems:
+            cache.put(path, key, normalized)
+    services = {n: ServiceSpec.from_dict(s) for n, s in normalized["services"].items()}
+    problems += semantic_problems(file, path.parent, services)
     if problems:
         raise ConfigError(problems)
-    return Config(path, manager, dict(model.services), _foreground(model), loaded)
+    return Config(
+        path,
+        ManagerSpec.from_dict(normalized["manager"]),
+        services,
+        foreground_of(services),
+        dict(normalized.get("keys", {})),
+        dotenv,
+        list(warnings or []) + ready_warnings(file, services),
+    )
 
 
-def _foreground(model: ConfigFile) -> str | None:
-    enabled = [n for n, s in model.services.items() if s.enabled]
-    marked = [n for n in enabled if model.services[n].foreground]
+def _schema_fingerprint() -> str:
+    # A changed schema (a new default, a new key) must never read an entry made by the old one.
+    here = Path(__file__).parent
+    digest = hashlib.sha1()
+    for name in _SCHEMA_SOURCES:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def interpolate_tree(
+    file: str, data: Any, lookup: dict[str, str], loc: tuple[str | int, ...] = ()
+) -> tuple[Any, list[str]]:
+    """Expand ${VAR} forms in every string value (keys are left alone)."""
+    if isinstance(data, str):
+        try:
+            result = evaluate(parse(data), lookup.get)
+        except InterpolationError as e:
+            return data, [problem(file, where(loc), str(e))]
+        out = [
+            problem(
+                file, where(loc), f"environment variable {v} is not set (use ${{{v}:-default}})"
+            )
+            for v in result.missing
+        ]
+        out += [problem(file, where(loc), f"environment variable {e}") for e in result.errors]
+        return result.text, out
+    if isinstance(data, dict):
+        items, found = {}, []
+        for k, v in data.items():
+            items[k], p = interpolate_tree(file, v, lookup, (*loc, k))
+            found += p
+        return items, found
+    if isinstance(data, list):
+        seq, found = [], []
+        for i, v in enumerate(data):
+            item, p = interpolate_tree(file, v, lookup, (*loc, i))
+            seq.append(item)
+            found += p
+        return seq, found
+    return data, []
+
+
+def foreground_of(services: dict[str, ServiceSpec]) -> str | None:
+    enabled = [n for n, s in services.items() if s.enabled]
+    marked = [n for n in enabled if services[n].foreground]
     if marked:
         return marked[0]
-    unmarked = [n for n in enabled if model.services[n].foreground is None]
+    unmarked = [n for n in enabled if services[n].foreground is None]
     return unmarked[-1] if unmarked else None
 
 
-def _semantic_problems(file: str, root: Path, model: ConfigFile) -> list[str]:
+def semantic_problems(file: str, root: Path, services: dict[str, ServiceSpec]) -> list[str]:
+    """What the schema cannot see: the disk, the graph, and rules across services."""
     out: list[str] = []
-    services = model.services
     marked = [n for n, s in services.items() if s.foreground and s.enabled]
     if len(marked) > 1:
         out.append(problem(file, "foreground", f"only one service may be foreground: {marked}"))
     for name, s in services.items():
-        if s.env_file and not (root / s.env_file).is_file():
-            out.append(
-                problem(
-                    file,
-                    where(("services", name, "env_file")),
-                    f"file not found: {root / s.env_file}",
+        for f in s.env_file:
+            if f.required and not (root / f.path).is_file():
+                out.append(
+                    problem(
+                        file,
+                        where(("services", name, "env_file")),
+                        f"file not found: {root / f.path}",
+                    )
                 )
-            )
         if not (root / s.cwd).is_dir():
             out.append(
                 problem(
@@ -297,4 +196,23 @@ def _semantic_problems(file: str, root: Path, model: ConfigFile) -> list[str]:
                 "dependency cycle: " + " -> ".join(cycle),
             )
         )
+    return out
+
+
+def ready_warnings(file: str, services: dict[str, ServiceSpec]) -> list[str]:
+    """`condition = "ready"` on a service without a ready probe means "started": say so."""
+    out = []
+    for name, s in services.items():
+        for dep, spec in s.dependencies().items():
+            target = services.get(dep)
+            explicit_ready = spec.condition == "ready" and spec.explicit
+            if explicit_ready and target is not None and target.ready is None:
+                out.append(
+                    problem(
+                        file,
+                        where(("services", name, "depends_on", dep)),
+                        f'condition "ready", but {dep} has no ready probe: it counts as ready '
+                        'once spawned (add a ready probe, or say condition = "started")',
+                    )
+                )
     return out

@@ -6,11 +6,13 @@ reported from their validation errors (see errors.py).
 
 from __future__ import annotations
 
-import signal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ..base.keys import BINDING_IDS
+from .spec import signal_number
 
 Condition = Literal["started", "ready", "completed"]
 RestartPolicy = Literal["no", "on-failure", "always"]
@@ -70,14 +72,11 @@ class Dependency(_Strict):
     )
 
 
-def _signal_number(name: str) -> int:
-    sig = name.upper()
-    if not sig.startswith("SIG"):
-        sig = "SIG" + sig
-    try:
-        return int(signal.Signals[sig])
-    except KeyError:
-        raise ValueError(f"unknown signal {name!r}") from None
+class EnvFile(_Strict):
+    """An env file that may be optional (compose's `required: false`)."""
+
+    path: str = Field(description="A dotenv file, relative to the config file.")
+    required: bool = Field(True, description="false: a missing file is skipped, not an error.")
 
 
 class ServiceConfig(_Strict):
@@ -89,7 +88,9 @@ class ServiceConfig(_Strict):
     shell: bool = Field(False, description="Run the command string through /bin/sh -c.")
     cwd: str = Field(".", description="Working directory, relative to the config file.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    env_file: str | None = Field(None, description="A dotenv file for this service only.")
+    env_file: str | list[str | EnvFile] | None = Field(
+        None, description="Dotenv file(s) for this service only; later files win."
+    )
     depends_on: list[str] | dict[str, Condition | Dependency] = Field(
         default_factory=list,
         description='Services to wait for: a list (condition "ready") or a table of conditions.',
@@ -112,6 +113,11 @@ class ServiceConfig(_Strict):
     foreground: bool | None = Field(None, description="The pinned foreground service.")
     tty: bool = Field(False, description="Run under a pseudo-terminal.")
     enabled: bool = Field(True, description="false: not started (dependents treat it as met).")
+    warm: bool = Field(
+        True,
+        description="Dev mode: restart a Python service warm, forked from a template process "
+        "that has imported its third-party modules. false: always a cold start.",
+    )
 
     @field_validator("command")
     @classmethod
@@ -123,7 +129,7 @@ class ServiceConfig(_Strict):
     @field_validator("stop_signal")
     @classmethod
     def _known_signal(cls, v: str) -> str:
-        _signal_number(v)
+        signal_number(v)
         return v
 
     @model_validator(mode="after")
@@ -131,15 +137,6 @@ class ServiceConfig(_Strict):
         if self.health is not None and self.health.log is not None:
             raise ValueError("health: a log probe can only be used for ready")
         return self
-
-    @property
-    def stop_signal_number(self) -> int:
-        return _signal_number(self.stop_signal)
-
-    @property
-    def stop_signal_name(self) -> str:
-        """Canonical: "term" and "TERM" are "SIGTERM"."""
-        return signal.Signals(self.stop_signal_number).name
 
     def dependencies(self) -> dict[str, Dependency]:
         """`depends_on` normalised to name -> Dependency."""
@@ -161,6 +158,12 @@ class ManagerConfig(BaseSettings):
     log_max_bytes: int = Field(10_000_000, ge=1024, description="Per-service log rotation size.")
     log_backups: int = Field(3, ge=0, description="Rotated log files kept.")
     env_file: str = Field(".env", description="Loaded before anything else, if it exists.")
+    venv: str | Literal[False] = Field(
+        "auto",
+        description="The virtualenv whose bin/ goes first on children's PATH, with VIRTUAL_ENV "
+        'set, as `uv run` does. "auto": an activated one, else the project\'s .venv or venv, '
+        "else the one the manager runs in. A path: that one. false: PATH is left alone.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -171,7 +174,9 @@ class ManagerConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment beats the file: that is what an override is.
+        # The environment beats the file: that is what an override is. (The .env file's
+        # AUTOGPT_DEV_* values are layered in by validate.py: pydantic-settings' own dotenv
+        # source would reject every other key of a .env the services share.)
         return (env_settings, init_settings)
 
 
@@ -180,6 +185,23 @@ class ConfigFile(_Strict):
 
     manager: dict[str, Any] = Field(default_factory=dict, description="See ManagerConfig.")
     services: dict[str, ServiceConfig] = Field(min_length=1, description="The services.")
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Dashboard key overrides: binding id -> keys (comma-separated), e.g. "
+        'restart = "ctrl+r". The README key table lists every id.',
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _known_bindings(cls, v: dict[str, str]) -> dict[str, str]:
+        for binding_id, keys in v.items():
+            if binding_id not in BINDING_IDS:
+                raise ValueError(
+                    f"unknown key binding {binding_id!r} (known: {', '.join(BINDING_IDS)})"
+                )
+            if not keys.strip():
+                raise ValueError(f"{binding_id}: needs at least one key")
+        return v
 
     @field_validator("services")
     @classmethod

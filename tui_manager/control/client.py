@@ -1,4 +1,5 @@
-"""The CLI side of the control socket (blocking; one request, one answer)."""
+"""The CLI side of the control socket (blocking; one request, one answer). Stdlib only, so a
+control command costs an interpreter start and little more."""
 
 from __future__ import annotations
 
@@ -8,42 +9,54 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .statedir import StateDir
+from ..base import paths
+from . import wire
 
 
 class NotRunning(Exception):
     pass
 
 
+class Refused(Exception):
+    """The manager answered {"ok": false}: its message, and the exit code it suggests."""
+
+    def __init__(self, error: str, code: int) -> None:
+        super().__init__(error)
+        self.code = code
+
+
 class ControlClient:
     def __init__(self, state_dir: Path, timeout: float | None = None) -> None:
-        self.state = StateDir(state_dir)
+        self.state_dir = state_dir
         self.timeout = timeout
 
     def _connect(self) -> socket.socket:
-        path = self.state.socket_path()
+        path = paths.socket_path(self.state_dir)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         try:
             sock.connect(str(path))
         except (FileNotFoundError, ConnectionRefusedError):
             sock.close()
-            raise NotRunning(f"no autogpt-dev manager is running for {self.state.path}") from None
+            raise NotRunning(f"no autogpt-dev manager is running for {self.state_dir}") from None
         return sock
 
-    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+    def request(self, req: wire.Request) -> dict[str, Any]:
+        """The answer's fields; Refused when the manager says no."""
         with self._connect() as sock:
-            sock.sendall(json.dumps(req).encode() + b"\n")
+            sock.sendall(wire.encode(req.to_wire()))
             with sock.makefile("rb") as f:
                 line = f.readline()
         if not line:
             raise NotRunning("the manager closed the connection")
-        answer: dict[str, Any] = json.loads(line)
+        answer = wire.decode(line)
+        if not answer.get("ok"):
+            raise Refused(str(answer.get("error", "refused")), int(answer.get("code", 1)))
         return answer
 
-    def stream(self, req: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def stream(self, req: wire.Request) -> Iterator[dict[str, Any]]:
         with self._connect() as sock:
-            sock.sendall(json.dumps(req).encode() + b"\n")
+            sock.sendall(wire.encode(req.to_wire()))
             with sock.makefile("rb") as f:
                 for line in f:
                     yield json.loads(line)

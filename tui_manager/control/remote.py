@@ -1,176 +1,178 @@
-"""The engine seen through the control socket: what the dashboard needs of a Supervisor, for a
-stack that runs in another process (`autogpt-dev attach`, the web dashboard).
+"""The Engine of a stack that runs in another process, over its control socket (`attach`, the
+web dashboard). One `subscribe` connection brings the rows, the recent lines of every service
+(with their timestamps) and then every change; commands go over their own short connections.
 
-State comes from the socket's `events` stream (with a `status` refresh after each event);
-output comes from tailing the log files, which hold exactly what the services wrote.
+Differences from the in-process engine, by nature: request_shutdown and force_kill detach this
+view (the stack goes on running); `wait` returns the manager's exit code when it stops, 0 when
+this view detached.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-from dataclasses import dataclass, fields
+from collections import deque
 from pathlib import Path
 from typing import Any
 
-from ..config.load import Config
-from ..core.events import EventBus, Lifecycle, LogLines, StateChanged
-from ..core.logs import LogLine, decode_lines, tail_block
-from ..core.service import ServiceStatus
-from .statedir import StateDir
+from ..base import paths
+from ..core.engine import EngineError, EngineInfo, UnknownService
+from ..core.events import (
+    EventBus,
+    Lifecycle,
+    LogLines,
+    ShutdownStarted,
+    StateChanged,
+    Subscriber,
+    Unsubscribe,
+)
+from ..core.logs import LogLine
+from ..core.status import ServiceStatus
+from . import wire
 
-POLL = 0.1
-_STATUS_FIELDS = {f.name for f in fields(ServiceStatus)}
+HISTORY = 1000  # lines per service fetched on attach (and kept)
+READ_LIMIT = 64 << 20  # one streamed message may carry a 1 MiB block, JSON-escaped
 
 
-@dataclass
-class _RemoteService:
-    stop_requested: bool = False  # the dashboard's crash toasts ask this
-
-
-class RemoteSupervisor:
-    """Duck-types the part of `Supervisor` the dashboard uses."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
+class RemoteEngine:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
         self.bus = EventBus()
-        self.state = StateDir(config.state_dir)
-        self.statuses: list[ServiceStatus] = []
-        self.order: list[str] = []
-        self.services: dict[str, _RemoteService] = {}
-        self.foreground: str | None = None
-        self.shutting_down = False
+        self._info: EngineInfo | None = None
+        self._rows: dict[str, ServiceStatus] = {}
+        self._lines: dict[str, deque[LogLine]] = {}
+        self._events: deque[Lifecycle] = deque(maxlen=10_000)
+        self._stopping = False
+        self._code: int | None = None
         self._done = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._offsets: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    # -- connecting ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect and take the snapshot; raises ConnectionError if no manager answers."""
+        reader, writer = await self._open()
+        writer.write(wire.encode(wire.Request("subscribe", logs=True, history=HISTORY).to_wire()))
+        first = wire.decode(await reader.readline())
+        self._info = wire.info_from_wire(first["manager"])
+        self._rows = {d["name"]: wire.status_from_wire(d) for d in first["services"]}
+        for name in self._info.order:
+            self._lines[name] = deque(maxlen=HISTORY)
+        for rows in first.get("logs", {}).values():
+            for row in rows:
+                name, line = wire.line_from_wire(row)
+                self._lines.setdefault(name, deque(maxlen=HISTORY)).append(line)
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            for ev in (await self._request(wire.Request("history", since=0.0)))["events"]:
+                msg = wire.message_from_wire(ev)
+                if isinstance(msg, Lifecycle):
+                    self._events.append(msg)
+        self._task = asyncio.get_running_loop().create_task(self._follow(reader, writer))
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        path = paths.socket_path(self.state_dir)
+        return await asyncio.open_unix_connection(str(path), limit=READ_LIMIT)
+
+    async def _follow(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                msg = wire.message_from_wire(wire.decode(line))
+                if msg is not None:
+                    self._apply(msg)
+                    self.bus.publish(msg)
+        except (OSError, ValueError):
+            pass
+        finally:
+            writer.close()
+            self._stopping = True
+            self._done.set()  # the manager is gone: so is this view
+
+    def _apply(self, msg: object) -> None:
+        if isinstance(msg, StateChanged):
+            self._rows[msg.service] = msg.status
+        elif isinstance(msg, LogLines):
+            ring = self._lines.setdefault(msg.service, deque(maxlen=HISTORY))
+            ring.extend(LogLine(msg.ts, msg.stream, t) for t in msg.tail(HISTORY))
+        elif isinstance(msg, ShutdownStarted):
+            self._stopping = True
+        elif isinstance(msg, Lifecycle):
+            self._events.append(msg)
+            if msg.event == "manager_stop":
+                self._code = msg.extra.get("code")
+
+    async def _request(self, req: wire.Request) -> dict[str, Any]:
+        reader, writer = await self._open()
+        try:
+            writer.write(wire.encode(req.to_wire()))
+            answer = wire.decode(await reader.readline())
+        finally:
+            writer.close()
+        if not answer.get("ok"):
+            raise EngineError(str(answer.get("error", "refused")))
+        return answer
+
+    # -- the Engine seam -------------------------------------------------------------------------
+    @property
+    def info(self) -> EngineInfo:
+        if self._info is None:
+            raise RuntimeError("RemoteEngine.start() first")
+        return self._info
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._stopping
 
     @property
     def finished(self) -> bool:
         return self._done.is_set()
 
-    # -- lifecycle -------------------------------------------------------------------------------
-    async def start(self) -> None:
-        reader, writer = await asyncio.open_unix_connection(str(self.state.socket_path()))
-        writer.write(b'{"cmd": "events"}\n')
-        first = json.loads(await reader.readline())
-        self._apply([s for s in first["services"]])
-        status = await self._request({"cmd": "status"})
-        self.foreground = status["manager"].get("foreground")
-        for name in self.order:
-            path = Path(self.log_path(name))
-            self._offsets[name] = path.stat().st_size if path.exists() else 0
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._events(reader, writer)),
-            loop.create_task(self._tail_logs()),
-        ]
+    def snapshot(self) -> list[ServiceStatus]:
+        return [self._rows[n] for n in self.info.order if n in self._rows]
 
-    async def wait(self) -> int:
-        await self._done.wait()
-        return 0
+    def subscribe(self, callback: Subscriber) -> tuple[list[ServiceStatus], Unsubscribe]:
+        return self.snapshot(), self.bus.subscribe(callback)
+
+    def _check(self, name: str) -> None:
+        if name not in self.info.order:
+            raise UnknownService(name, self.info.order)
+
+    def history(self, name: str, n: int = 100) -> list[LogLine]:
+        self._check(name)
+        return list(self._lines.get(name, ()))[-n:] if n > 0 else []
+
+    def log_path(self, name: str) -> Path:
+        self._check(name)
+        return paths.log_path(self.state_dir, name)
+
+    def events_since(self, ts: float) -> list[Lifecycle]:
+        return [ev for ev in self._events if ev.ts >= ts]
+
+    async def _act(self, cmd: str, name: str, reason: str) -> None:
+        self._check(name)
+        await self._request(wire.Request(cmd, services=(name,), wait=False, reason=reason))
+
+    async def start_service(self, name: str, reason: str = "user") -> None:
+        await self._act("start", name, reason)
+
+    async def stop_service(self, name: str, reason: str = "user") -> None:
+        await self._act("stop", name, reason)
+
+    async def restart_service(self, name: str, reason: str = "user") -> None:
+        await self._act("restart", name, reason)
+
+    async def wait_settled(self, name: str, timeout: float = 60) -> ServiceStatus:
+        self._check(name)
+        answer = await self._request(wire.Request("wait", services=(name,), timeout=timeout))
+        return wire.status_from_wire(answer["services"][0])
 
     def request_shutdown(self, reason: str = "detach", exit_code: int | None = None) -> None:
         """Detach: the stack goes on running; only this view goes away."""
-        for task in self._tasks:
-            task.cancel()
+        if self._task:
+            self._task.cancel()
         self._done.set()
 
     def force_kill(self) -> None:
         self.request_shutdown()
 
-    # -- the views' seam -------------------------------------------------------------------------
-    def snapshot(self) -> list[ServiceStatus]:
-        return list(self.statuses)
-
-    def log_path(self, name: str) -> str:
-        return str(self.state.logs / f"{name}.log")
-
-    def logs(self, name: str, n: int = 100) -> list[LogLine]:
-        try:
-            with open(self.log_path(name), "rb") as f:
-                f.seek(max(0, os.fstat(f.fileno()).st_size - 2_000_000))
-                data = f.read()
-        except OSError:
-            return []
-        if not data.endswith(b"\n"):
-            data = data[: data.rfind(b"\n") + 1]
-        return (
-            [LogLine(0.0, "stdout", t) for t in decode_lines(tail_block(data, n))] if data else []
-        )
-
-    async def start_service(self, name: str, reason: str = "user") -> None:
-        await self._request({"cmd": "start", "services": [name], "wait": False})
-
-    async def stop_service(self, name: str, reason: str = "user") -> None:
-        await self._request({"cmd": "stop", "services": [name], "wait": False})
-
-    async def restart_service(self, name: str, reason: str = "user") -> None:
-        await self._request({"cmd": "restart", "services": [name], "wait": False})
-
-    # -- plumbing --------------------------------------------------------------------------------
-    async def _request(self, req: dict[str, Any]) -> dict[str, Any]:
-        reader, writer = await asyncio.open_unix_connection(str(self.state.socket_path()))
-        try:
-            writer.write(json.dumps(req).encode() + b"\n")
-            answer: dict[str, Any] = json.loads(await reader.readline())
-            return answer
-        finally:
-            writer.close()
-
-    def _apply(self, rows: list[dict[str, Any]]) -> None:
-        self.statuses = [
-            ServiceStatus(**{k: v for k, v in r.items() if k in _STATUS_FIELDS}) for r in rows
-        ]
-        self.order = [s.name for s in self.statuses]
-        for name in self.order:
-            self.services.setdefault(name, _RemoteService())
-
-    async def _events(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while line := await reader.readline():
-                ev = json.loads(line)
-                if ev.get("event") == "state":
-                    self.bus.publish(
-                        StateChanged(ev["service"], ev["old"], ev["new"], ev.get("reason"))
-                    )
-                else:
-                    extra = {
-                        k: v for k, v in ev.items() if k not in ("ts", "service", "event", "pid")
-                    }
-                    self.bus.publish(
-                        Lifecycle(ev["service"], ev["event"], ev.get("pid"), extra, ev["ts"])
-                    )
-                with contextlib.suppress(OSError, ValueError):
-                    self._apply((await self._request({"cmd": "status"}))["services"])
-                    self.bus.publish(StateChanged("system", "", "", "refresh"))
-        finally:
-            writer.close()
-            self.shutting_down = True
-            self._done.set()  # the manager is gone: so is this view
-
-    async def _tail_logs(self) -> None:
-        partial: dict[str, bytes] = {}
-        while True:
-            for name in self.order:
-                path = Path(self.log_path(name))
-                try:
-                    size = path.stat().st_size
-                    if size < self._offsets.get(name, 0):  # rotated
-                        self._offsets[name] = 0
-                    with path.open("rb") as f:
-                        f.seek(self._offsets.get(name, 0))
-                        data = f.read(4_000_000)
-                except OSError:
-                    continue
-                if not data:
-                    continue
-                self._offsets[name] = self._offsets.get(name, 0) + len(data)
-                data = partial.pop(name, b"") + data
-                cut = data.rfind(b"\n") + 1
-                if cut < len(data):
-                    partial[name] = data[cut:]
-                if cut:
-                    self.bus.publish(LogLines(name, "stdout", data[:cut]))
-            await asyncio.sleep(POLL)
+    async def wait(self) -> int:
+        await self._done.wait()
+        return self._code if self._code is not None else 0

@@ -1,33 +1,34 @@
-"""The control socket server: newline-delimited JSON over a unix socket (mode 0600, never TCP).
+"""The control socket server: a unix socket (mode 0600, never TCP) speaking wire.py, typed
+against the Engine seam only.
 
-Requests:  {"cmd": "status"}
-           {"cmd": "start" | "stop" | "restart", "services": [...], "wait": true}
-           {"cmd": "down"}                      (answers once the stack has stopped)
-           {"cmd": "events"}                    (streams lifecycle and state events)
-Answers:   {"ok": true, ...} or {"ok": false, "error": "...", "code": 2}
+Every client has its own task, so a client that connects and never sends costs nothing to the
+others. A subscriber has a bounded queue: when it cannot keep up, its log lines are dropped
+(and counted, then reported) while lifecycle events still go through; the engine never waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import time
+import re
+from collections import deque
 from pathlib import Path
 from typing import Any
 
-from ..core.events import Lifecycle, Message, StateChanged
-from ..core.supervisor import Supervisor, UnknownService
+from ..core.engine import Engine, UnknownService
+from ..core.events import LogLines, Message
+from . import wire
 
 MAX_REQUEST = 1 << 20
+QUEUE_BYTES = 8 << 20  # log data a subscriber may have pending before lines are dropped
+QUEUE_EVENTS = 50_000  # lifecycle/state messages pending before a client is cut off
 
 
 class ControlServer:
-    def __init__(self, supervisor: Supervisor, path: Path) -> None:
-        self.sup = supervisor
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.engine = engine
         self.path = path
-        self.started = time.time()
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
 
@@ -61,19 +62,17 @@ class ControlServer:
                 try:
                     line = await reader.readline()
                 except (ValueError, asyncio.LimitOverrunError):
-                    await _send(writer, {"ok": False, "error": "request too long", "code": 2})
+                    await _send(writer, wire.fail("request too long"))
                     return
                 if not line:
                     return
                 try:
-                    req = json.loads(line)
-                    if not isinstance(req, dict):
-                        raise ValueError("not an object")
+                    req = wire.parse_request(wire.decode(line))
                 except ValueError as e:
-                    await _send(writer, {"ok": False, "error": f"bad request: {e}", "code": 2})
+                    await _send(writer, wire.fail(f"bad request: {e}"))
                     continue
-                if req.get("cmd") == "events":
-                    await self._stream_events(writer)
+                if req.cmd in ("subscribe", "events"):
+                    await self._stream(writer, req)
                     return
                 await _send(writer, await self.dispatch(req))
         except (ConnectionError, asyncio.CancelledError):
@@ -84,86 +83,127 @@ class ControlServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def dispatch(self, req: dict[str, Any]) -> dict[str, Any]:
-        cmd = req.get("cmd")
-        sup = self.sup
-        if cmd == "status":
-            return {
-                "ok": True,
-                "manager": self._manager_info(),
-                "services": [s.to_dict() for s in sup.snapshot()],
-            }
-        if cmd in ("start", "stop", "restart"):
-            names = req.get("services") or []
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                return {"ok": False, "error": "services must be a list of names", "code": 2}
-            unknown = [n for n in names if n not in sup.services]
-            if unknown:
-                return {
-                    "ok": False,
-                    "code": 2,
-                    "error": str(UnknownService(unknown[0], sup.services)),
-                }
-            action = {
-                "start": sup.start_service,
-                "stop": sup.stop_service,
-                "restart": sup.restart_service,
-            }[cmd]
-            await asyncio.gather(*(action(n, "user") for n in names))
-            if req.get("wait", True):
-                await asyncio.gather(
-                    *(sup.wait_settled(n, float(req.get("timeout", 60))) for n in names)
-                )
-            return {
-                "ok": True,
-                "services": [s.to_dict() for s in sup.snapshot() if s.name in names],
-            }
-        if cmd == "down":
-            sup.request_shutdown("down")
-            code = await sup.wait()
-            return {"ok": True, "code": code}
-        return {"ok": False, "error": f"unknown command {cmd!r}", "code": 2}
-
-    def _manager_info(self) -> dict[str, Any]:
-        return {
-            "pid": os.getpid(),
-            "name": self.sup.config.manager.name,
-            "config": str(self.sup.config.path),
-            "started": self.started,
-            "foreground": self.sup.foreground,
-            "shutting_down": self.sup.shutting_down,
-        }
-
-    async def _stream_events(self, writer: asyncio.StreamWriter) -> None:
-        queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=10_000)
-
-        def on_message(msg: Message) -> None:
-            if isinstance(msg, Lifecycle | StateChanged) and not queue.full():
-                queue.put_nowait(msg)  # a slow client loses events, never slows the engine
-
-        await _send(writer, {"ok": True, "services": [s.to_dict() for s in self.sup.snapshot()]})
-        unsubscribe = self.sup.bus.subscribe(on_message)
+    async def dispatch(self, req: wire.Request) -> dict[str, Any]:
+        eng = self.engine
         try:
-            while True:
-                msg = await queue.get()
-                if isinstance(msg, Lifecycle):
-                    await _send(writer, json.loads(msg.to_json()))
-                elif isinstance(msg, StateChanged):
-                    await _send(
-                        writer,
-                        {
-                            "ts": msg.ts,
-                            "service": msg.service,
-                            "event": "state",
-                            "old": msg.old,
-                            "new": msg.new,
-                            "reason": msg.reason,
-                        },
-                    )
+            if req.cmd == "status":
+                return wire.ok(
+                    manager={
+                        **wire.info_to_wire(eng.info),
+                        "shutting_down": eng.shutting_down,
+                    },
+                    services=[s.to_dict() for s in eng.snapshot()],
+                )
+            if req.cmd in wire.ACTIONS:
+                return await self._act(req)
+            if req.cmd == "wait":
+                names = self._known(req.services)
+                rows = await asyncio.gather(*(eng.wait_settled(n, req.timeout) for n in names))
+                return wire.ok(services=[r.to_dict() for r in rows])
+            if req.cmd == "logs":
+                return wire.ok(lines=self._lines(req))
+            if req.cmd == "history":
+                events = eng.events_since(req.since or 0.0)
+                return wire.ok(events=[wire.message_to_wire(e) for e in events])
+            if req.cmd == "down":
+                eng.request_shutdown("down")
+                return wire.ok(code=await eng.wait())
+        except UnknownService as e:
+            return wire.fail(str(e))
+        return wire.fail(f"unknown command {req.cmd!r}")
+
+    def _known(self, names: tuple[str, ...] | None) -> list[str]:
+        order = self.engine.info.order
+        for n in names or ():
+            if n not in order:
+                raise UnknownService(n, order)
+        return list(names or order)
+
+    async def _act(self, req: wire.Request) -> dict[str, Any]:
+        eng = self.engine
+        names = self._known(req.services)
+        action = {
+            "start": eng.start_service,
+            "stop": eng.stop_service,
+            "restart": eng.restart_service,
+        }[req.cmd]
+        await asyncio.gather(*(action(n, req.reason) for n in names))
+        if req.wait and req.cmd != "stop":
+            await asyncio.gather(*(eng.wait_settled(n, req.timeout) for n in names))
+        rows = {s.name: s for s in eng.snapshot()}
+        return wire.ok(services=[rows[n].to_dict() for n in names])
+
+    def _lines(self, req: wire.Request) -> list[dict[str, Any]]:
+        pattern = re.compile(req.grep) if req.grep else None
+        out: list[dict[str, Any]] = []
+        for name in self._known(req.services):
+            lines = self.engine.history(name, wire.MAX_LINES if pattern or req.since else req.n)
+            picked = [
+                ln
+                for ln in lines
+                if (req.since is None or ln.ts >= req.since)
+                and (pattern is None or pattern.search(ln.text))
+            ]
+            out += [wire.line_to_wire(name, ln) for ln in picked[-req.n :] if req.n]
+        out.sort(key=lambda d: d["ts"])  # stable: each service's own order is kept
+        return out[-req.n :] if req.n else []
+
+    async def _stream(self, writer: asyncio.StreamWriter, req: wire.Request) -> None:
+        pending: deque[tuple[Message, int]] = deque()  # (message, its log bytes)
+        dropped: dict[str, int] = {}
+        size = [0]
+        wake = asyncio.Event()
+        lost = asyncio.Event()
+
+        def on_message(msg: Message) -> None:  # on the engine's loop: O(1), never waits
+            nbytes = 0
+            if isinstance(msg, LogLines):
+                if not req.logs:
+                    return
+                if size[0] > QUEUE_BYTES:
+                    dropped[msg.service] = dropped.get(msg.service, 0) + msg.block.count(b"\n")
+                    return
+                nbytes = len(msg.block)
+                size[0] += nbytes
+            elif len(pending) > QUEUE_EVENTS:
+                lost.set()
+                return
+            pending.append((msg, nbytes))  # encoded by the sender, not in the engine's call
+            wake.set()
+
+        rows, unsubscribe = self.engine.subscribe(on_message)
+        try:
+            first = wire.ok(
+                manager=wire.info_to_wire(self.engine.info),
+                services=[r.to_dict() for r in rows],
+            )
+            if req.history:
+                first["logs"] = {
+                    r.name: [
+                        wire.line_to_wire(r.name, ln)
+                        for ln in self.engine.history(r.name, req.history)
+                    ]
+                    for r in rows
+                }
+            await _send(writer, first)
+            while not lost.is_set():
+                await wake.wait()
+                wake.clear()
+                batch = []
+                while pending:
+                    msg, nbytes = pending.popleft()
+                    size[0] -= nbytes
+                    batch.append(wire.encode(wire.message_to_wire(msg)))
+                for service, lines in dropped.items():
+                    note = {"event": "dropped", "service": service, "lines": lines}
+                    batch.append(wire.encode(note))
+                dropped.clear()
+                writer.write(b"".join(batch))
+                await writer.drain()
         finally:
             unsubscribe()
 
 
 async def _send(writer: asyncio.StreamWriter, obj: dict[str, Any]) -> None:
-    writer.write(json.dumps(obj).encode() + b"\n")
+    writer.write(wire.encode(obj))
     await writer.drain()

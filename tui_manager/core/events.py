@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..base.fmt import exit_phrase
 from .logs import decode_lines, tail_block
+from .status import ServiceStatus
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,8 @@ LIFECYCLE_EVENTS = frozenset(
         "failed",
         "reload",
         "watching",
+        "log_error",
+        "log_resumed",
         "manager_start",
         "manager_stop",
     }
@@ -54,10 +60,30 @@ class Lifecycle:
 
 @dataclass(frozen=True, slots=True)
 class StateChanged:
-    service: str
+    """A service's row changed (its state, usually): the whole new row, so views never ask."""
+
+    status: ServiceStatus
     old: str
-    new: str
-    reason: str | None = None
+    ts: float = field(default_factory=time.time)
+
+    @property
+    def service(self) -> str:
+        return self.status.name
+
+    @property
+    def new(self) -> str:
+        return self.status.state
+
+    @property
+    def reason(self) -> str | None:
+        return self.status.reason
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownStarted:
+    """The orderly stop of the whole stack began (quit, down, a signal, the foreground ended)."""
+
+    reason: str
     ts: float = field(default_factory=time.time)
 
 
@@ -94,15 +120,16 @@ class LogLines:
         return decode_lines(tail_block(self.block, n))
 
 
-Message = Lifecycle | StateChanged | LogLines
+Message = Lifecycle | StateChanged | LogLines | ShutdownStarted
 Subscriber = Callable[[Message], None]
+Unsubscribe = Callable[[], None]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+    def subscribe(self, callback: Subscriber) -> Unsubscribe:
         self._subscribers.append(callback)
 
         def unsubscribe() -> None:
@@ -121,19 +148,45 @@ class EventBus:
 
 
 class EventLog:
-    """Appends every Lifecycle message to events.jsonl, one flushed line each."""
+    """Appends every Lifecycle message to events.jsonl, one flushed line each, and keeps the
+    recent ones in memory for `events` requests. A failed write (a full disk) is reported once
+    to `on_error` and retried with the next event: the engine never stops over its own log."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, keep: int = 10_000, on_error: Callable[[str | None], None] | None = None
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = path.open("a", encoding="utf-8")
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.recent: deque[Lifecycle] = deque(maxlen=keep)
+        self._on_error = on_error
+        self.error: str | None = None
 
     def __call__(self, msg: Message) -> None:
-        if isinstance(msg, Lifecycle):
-            self._f.write(msg.to_json() + "\n")
-            self._f.flush()
+        if not isinstance(msg, Lifecycle):
+            return
+        self.recent.append(msg)
+        if self._fd < 0:
+            return
+        try:
+            os.write(self._fd, (msg.to_json() + "\n").encode())
+        except OSError as e:
+            if self.error is None:
+                self.error = e.strerror or str(e)
+                if self._on_error:
+                    self._on_error(self.error)
+            return
+        if self.error is not None:
+            self.error = None
+            if self._on_error:
+                self._on_error(None)
+
+    def since(self, ts: float) -> list[Lifecycle]:
+        return [ev for ev in self.recent if ev.ts >= ts]
 
     def close(self) -> None:
-        self._f.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def describe(ev: Lifecycle) -> str:
@@ -146,13 +199,7 @@ def describe(ev: Lifecycle) -> str:
             return f"{s} ready after {x.get('after', 0):.2f}s"
         case "exit":
             if x.get("signal") is not None:
-                import signal as _signal
-
-                try:
-                    name = _signal.Signals(x["signal"]).name
-                except ValueError:
-                    name = str(x["signal"])
-                return f"{s} (pid {ev.pid}) killed by {name}"
+                return f"{s} (pid {ev.pid}) {exit_phrase(None, x['signal'])}"
             return f"{s} (pid {ev.pid}) exited with code {x.get('code')}"
         case "stop":
             return f"stopping {s} ({x.get('reason')})"
@@ -164,7 +211,12 @@ def describe(ev: Lifecycle) -> str:
             return f"{s} unhealthy: {x.get('reason')}"
         case "reload":
             files = ", ".join(x.get("files", [])[:5])
-            return f"{s} reloading: changed {files}"
+            how = f" ({x['kind']}" + (f": {x['why']}" if x.get("why") else "") + ")"
+            return f"{s} reloading{how if x.get('kind') else ''}: changed {files}"
+        case "log_error":
+            return f"{s}: cannot write its log file ({x.get('reason')}); the views still get it"
+        case "log_resumed":
+            return f"{s}: writing its log file again ({x.get('lost_bytes', 0):,} bytes lost)"
         case "watching":
             return f"watching {x.get('files', '?')} files for changes"
         case "manager_start":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,41 +73,76 @@ def tail_block(block: bytes, n: int) -> bytes:
     return block[pos + 1 :]
 
 
-class RotatingFile:
-    """Appends bytes to `path`, rotating to path.1 .. path.N at whole-write boundaries."""
+ErrorCallback = Callable[[str | None, int], None]  # (why, or None once writing again; bytes lost)
 
-    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+
+class RotatingFile:
+    """Appends bytes to `path`, rotating to path.1 .. path.N at whole-write boundaries.
+
+    A write that fails (a full disk, a dead NFS mount) loses that block, never the engine: the
+    error is reported once through `on_error`, every later write tries again, and the first one
+    that succeeds reports the recovery with the number of bytes lost.
+    """
+
+    def __init__(
+        self, path: Path, max_bytes: int, backups: int, on_error: ErrorCallback | None = None
+    ) -> None:
         self.path = path
         self.max_bytes = max_bytes
         self.backups = backups
+        self.on_error = on_error
+        self.error: str | None = None
+        self.lost = 0
+        self._closed = False
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = -1
+        self._open()
+
+    def _open(self, truncate: bool = False) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0)
+        self._fd = os.open(self.path, flags, 0o644)
         self._size = os.fstat(self._fd).st_size
 
     def write(self, data: bytes) -> None:
-        if self._fd < 0:
+        if self._closed:
             return  # closed at manager exit; nothing may write after that
-        if self._size and self._size + len(data) > self.max_bytes:
-            self._rotate()
-        view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-        self._size += len(data)
+        try:
+            if self._fd < 0:  # a rotation failed half-way (the disk was full): open again
+                self._open()
+            if self._size and self._size + len(data) > self.max_bytes:
+                self._rotate()
+            view = memoryview(data)
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+                self._size += n
+        except OSError as e:
+            self.lost += len(data)
+            if self.error is None:
+                self.error = e.strerror or str(e)
+                if self.on_error:
+                    self.on_error(self.error, self.lost)
+            return
+        if self.error is not None:
+            self.error = None
+            if self.on_error:
+                self.on_error(None, self.lost)
+            self.lost = 0
 
     def _rotate(self) -> None:
-        os.close(self._fd)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1  # reopened below, or by the next write if renaming fails
         if self.backups > 0:
             for i in range(self.backups - 1, 0, -1):
                 src = self.path.with_name(f"{self.path.name}.{i}")
                 if src.exists():
                     os.replace(src, self.path.with_name(f"{self.path.name}.{i + 1}"))
             os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if self.backups == 0 else 0)
-        self._fd = os.open(self.path, flags, 0o644)
-        self._size = 0
+        self._open(truncate=self.backups == 0)
 
     def close(self) -> None:
+        self._closed = True
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -152,8 +188,15 @@ class BlockRing:
 class ServiceLog:
     """One service's output: log file, per-stream assemblers and a bounded ring of lines."""
 
-    def __init__(self, path: Path, max_bytes: int, backups: int, ring: int = 5000) -> None:
-        self.file = RotatingFile(path, max_bytes, backups)
+    def __init__(
+        self,
+        path: Path,
+        max_bytes: int,
+        backups: int,
+        ring: int = 5000,
+        on_error: ErrorCallback | None = None,
+    ) -> None:
+        self.file = RotatingFile(path, max_bytes, backups, on_error)
         self.ring = BlockRing(ring)
         self._asm: dict[str, LineAssembler] = {}
         self.total_lines = 0
@@ -178,6 +221,10 @@ class ServiceLog:
         self.file.write(raw)
         self.ring.add(time.time(), stream, block)
         self.total_lines += block.count(b"\n")
+
+    @property
+    def error(self) -> str | None:
+        return self.file.error
 
     def tail(self, n: int) -> list[LogLine]:
         return self.ring.tail(n)

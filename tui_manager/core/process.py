@@ -2,7 +2,7 @@
 
 Lessons applied (ARCHITECTURE.md): the child is reaped through a pidfd, never by waiting for its
 pipes to close (a setsid grandchild may hold them open forever); pipes are read in 64 KiB chunks
-off the event loop's selector; the whole tree is found three ways (process group, psutil
+off the event loop's selector; the whole tree is found three ways (process group, /proc
 descendants, the run-marker environment variable) so nothing that double-forked survives a stop.
 """
 
@@ -21,12 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-import psutil
-
+from ..base.procfs import MARKER_VAR, descendants, marked_pids, pid_alive
 from . import orphan
+from .states import ExitStatus
 
 READ_CHUNK = 65536
-MARKER_VAR = "AUTOGPT_DEV_MARK"
 
 OutputCallback = Callable[[str, bytes | None], None]  # (stream, data); None = end of stream
 
@@ -45,25 +44,6 @@ class SpawnSpec:
     tty: bool = False
 
 
-@dataclass
-class ExitStatus:
-    code: int | None
-    signal: int | None
-
-    @property
-    def as_exit_code(self) -> int:
-        """Shell convention: 128 + signal for a killed process."""
-        return self.code if self.code is not None else 128 + (self.signal or 0)
-
-    def describe(self) -> str:
-        if self.signal is not None:
-            try:
-                return f"killed by {signal.Signals(self.signal).name}"
-            except ValueError:
-                return f"killed by signal {self.signal}"
-        return f"exit {self.code}"
-
-
 def _decode_status(status: int) -> ExitStatus:
     if os.WIFSIGNALED(status):
         return ExitStatus(None, os.WTERMSIG(status))
@@ -74,6 +54,7 @@ def _decode_status(status: int) -> ExitStatus:
 class ChildProcess:
     pid: int
     marker: str
+    command: list[str] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
     status: ExitStatus | None = None
     _exited: asyncio.Future[ExitStatus] | None = None
@@ -96,12 +77,12 @@ class ChildProcess:
 
     def tree(self) -> set[int]:
         """Every live process of this child's tree: descendants plus marked ones."""
-        pids = set(orphan.marked_pids(self.marker))
+        pids = set(marked_pids(self.marker))
         if self.status is None:
             pids.add(self.pid)
-            pids.update(orphan.descendants(self.pid))
+            pids.update(descendants(self.pid))
         pids.discard(os.getpid())
-        return {p for p in pids if _alive(p)}
+        return {p for p in pids if pid_alive(p)}
 
     def signal_tree(self, sig: int) -> set[int]:
         """Signal every process of the tree exactly once (a second SIGINT/SIGTERM means "force
@@ -120,6 +101,10 @@ class ChildProcess:
     async def stop(self, sig: int, timeout: float) -> ExitStatus:
         """sig to the whole tree; SIGKILL to whatever is left after `timeout`."""
         self.signal_tree(sig)
+        # A stopped process (SIGSTOP, a debugger, ctrl+z in its own tty) acts on the signal only
+        # once it runs again: continue it, as systemd does after its stop signal.
+        if sig not in (signal.SIGKILL, signal.SIGCONT):
+            self.signal_tree(signal.SIGCONT)
         deadline = time.monotonic() + timeout
         if self.status is None:
             with contextlib.suppress(TimeoutError):
@@ -152,13 +137,6 @@ def _pgid(pid: int) -> int | None:
         return os.getpgid(pid)
     except OSError:
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def _child_setup(parent: int) -> None:
@@ -256,7 +234,7 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
         if err_w != out_w:
             os.close(err_w)
 
-    child = ChildProcess(pid, spec.marker)
+    child = ChildProcess(pid, spec.marker, list(spec.argv or []))
     child._exited = loop.create_future()
     for fd, stream in ((out_r, "stdout"), (err_r, "stderr")):
         if fd >= 0:

@@ -44,9 +44,9 @@ class Reloader:
         cfg = self.sup.config
         svc = self.sup.services[name]
         files: set[Path] = set()
-        explicit = svc.cfg.watch
+        explicit = svc.spec.watch
         if explicit is None or IMPORTS_TOKEN in explicit:
-            cwd = cfg.resolve(svc.cfg.cwd)
+            cwd = cfg.resolve(svc.spec.cwd)
             graph = ImportGraph(self.root, [cwd, self.root])
             if svc.target is not None:  # an AppProcess: the module its class lives in
                 owner = getattr(svc.target, "__self__", svc.target)
@@ -57,8 +57,7 @@ class Reloader:
                 files |= graph.closure(scripts, modules)
             if files or svc.target is not None:
                 files.add((self.root / cfg.manager.env_file).resolve())
-            if svc.cfg.env_file:
-                files.add(cfg.resolve(svc.cfg.env_file))
+            files.update(path for path, _ in cfg.env_files(name))
         for pattern in explicit or []:
             if pattern != IMPORTS_TOKEN and not any(c in pattern for c in "*?["):
                 files.add(cfg.resolve(pattern))
@@ -68,7 +67,7 @@ class Reloader:
         out: dict[str, list[str]] = {}
         for name in self.sup.services:
             globs = [
-                g for g in self.sup.services[name].cfg.watch or [] if any(c in g for c in "*?[")
+                g for g in self.sup.services[name].spec.watch or () if any(c in g for c in "*?[")
             ]
             hits = []
             for path in changed:
@@ -163,8 +162,10 @@ class Reloader:
             lines = [f"config not applied, the stack keeps running: {p}" for p in e.problems]
             self.sup.bus.publish(LogLines.text("system", "system", lines))
             return
-        for name in await self.sup.apply_config(new):
-            if name in self.sup.services:
-                self.watch_sets[name] = self.compute(name)
-            else:
-                self.watch_sets.pop(name, None)
+        added, changed, removed = await self.sup.apply_config(new)
+        for name in removed:
+            self.watch_sets.pop(name, None)
+        for name in added:
+            self.watch_sets[name] = self.compute(name)
+        for name in changed:
+            self._restart(name, ["config"])

@@ -1,69 +1,43 @@
-"""The runtime record of one service and the snapshot row views receive."""
+"""The runtime record of one service (the engine's own; views get ServiceStatus rows)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from ..config.model import ServiceConfig
+from ..config.spec import ServiceSpec
 from .logs import ServiceLog
+from .probes import Probe
 from .process import ChildProcess
-from .states import State
-
-
-@dataclass(frozen=True)
-class ServiceStatus:
-    """What every view (dashboard, `status`, socket) knows of a service."""
-
-    name: str
-    state: str
-    pid: int | None
-    started_at: float | None
-    ready_at: float | None
-    restarts: int
-    exit_code: int | None
-    exit_signal: int | None
-    reason: str | None
-    probe: str | None
-    foreground: bool
-    depends_on: dict[str, str]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["uptime"] = (
-            round(time.time() - self.started_at, 3) if self.started_at and self.pid else None
-        )
-        return d
+from .states import NotReady, State
+from .status import ServiceStatus
 
 
 @dataclass
 class Service:
     name: str
-    cfg: ServiceConfig
+    spec: ServiceSpec
     log: ServiceLog
     foreground: bool = False
     target: Callable[[], object] | None = None  # AppProcess body, instead of a command
+    ready_probe: Probe | None = None
+    health_probe: Probe | None = None
     state: State = State.PENDING
     child: ChildProcess | None = None
-    lifecycle: asyncio.Task[None] | None = None
+    task: asyncio.Task[None] | None = None  # the lifecycle: deps -> spawn -> ready -> exit -> ...
     crashes: deque[float] = field(default_factory=deque)
     restarts: int = 0
     spawns: int = 0
     exit_code: int | None = None
     exit_signal: int | None = None
     reason: str | None = None
-    probe: str | None = None
+    probe: str | None = None  # the last probe's detail, for the views
+    not_ready: NotReady | None = None
     started_at: float | None = None
     ready_at: float | None = None
-    ever_ready: bool = False
     stop_requested: bool = False
-    log_pattern: re.Pattern[str] | None = None
-    log_matched: asyncio.Event = field(default_factory=asyncio.Event)
 
     def status(self, depends_on: dict[str, str]) -> ServiceStatus:
         return ServiceStatus(
@@ -73,10 +47,12 @@ class Service:
             started_at=self.started_at,
             ready_at=self.ready_at,
             restarts=self.restarts,
+            spawns=self.spawns,
             exit_code=self.exit_code,
             exit_signal=self.exit_signal,
             reason=self.reason,
             probe=self.probe,
             foreground=self.foreground,
             depends_on=depends_on,
+            log_error=self.log.error,
         )

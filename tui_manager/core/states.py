@@ -1,8 +1,10 @@
-"""Service states and the legal transitions between them (stdlib only)."""
+"""Service states, the legal transitions between them, and how a process ended (stdlib only)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from ..base.fmt import exit_phrase
 
 
 class State(StrEnum):
@@ -42,3 +44,47 @@ class IllegalTransition(RuntimeError):
 def check_transition(old: State, new: State) -> None:
     if new not in LEGAL[old]:
         raise IllegalTransition(f"{old} -> {new}")
+
+
+class ExitStatus:
+    """How a process ended: an exit code, or the signal that killed it."""
+
+    __slots__ = ("code", "signal")
+
+    def __init__(self, code: int | None, signal: int | None) -> None:
+        self.code = code
+        self.signal = signal
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ExitStatus) and (self.code, self.signal) == (
+            other.code,
+            other.signal,
+        )
+
+    def __repr__(self) -> str:
+        return f"ExitStatus(code={self.code}, signal={self.signal})"
+
+    @property
+    def as_exit_code(self) -> int:
+        """Shell convention: 128 + signal for a killed process."""
+        return self.code if self.code is not None else 128 + (self.signal or 0)
+
+    @property
+    def clean(self) -> bool:
+        return self.code == 0 and self.signal is None
+
+    def describe(self) -> str:
+        return exit_phrase(self.code, self.signal)
+
+
+class NotReady:
+    """Why a service was stopped before it became ready (a typed reason, not a string prefix)."""
+
+    __slots__ = ("probe", "timeout")
+
+    def __init__(self, timeout: float, probe: str | None) -> None:
+        self.timeout = timeout
+        self.probe = probe
+
+    def __str__(self) -> str:
+        return f"not ready after {self.timeout:g}s ({self.probe or 'no answer'})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config.load import Config
+from ..config.config import Config
 from . import compose, kubernetes, supervisord, systemd
 from .common import Export
 

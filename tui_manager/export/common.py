@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config.load import Config
-from ..config.model import Probe
+from ..config.config import Config
+from ..config.spec import ProbeSpec as Probe
 
 
 @dataclass

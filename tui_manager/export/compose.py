@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..config.load import Config
-from ..config.model import Probe
+from ..config.config import Config
+from ..config.spec import ProbeSpec as Probe
 from .common import Export, comment_block, probe_target, yaml
 
 CONDITION = {
@@ -65,7 +65,9 @@ def write(config: Config, out: Path) -> Export:
             "stop_grace_period": duration(svc.stop_timeout),
         }
         if svc.env_file:
-            entry["env_file"] = [str(config.resolve(svc.env_file))]
+            entry["env_file"] = [
+                {"path": str(path), "required": req} for path, req in config.env_files(name)
+            ]
         probe = svc.health or svc.ready
         if probe is not None and probe.log is None:
             entry["healthcheck"] = healthcheck(probe)

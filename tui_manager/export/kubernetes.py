@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..config.load import Config
-from ..config.model import Probe
+from ..config.config import Config
+from ..config.spec import ProbeSpec as Probe
 from .common import Export, comment_block, probe_target, yaml
 
 IMAGE = "python:3.11-slim"

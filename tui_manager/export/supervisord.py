@@ -6,8 +6,9 @@ import os
 import shlex
 from pathlib import Path
 
-from ..config.load import Config
-from ..core import graph
+from ..base import graph
+from ..config.config import Config
+from ..core.environment import child_env
 from .common import Export, comment_block
 
 AUTORESTART = {"no": "false", "on-failure": "unexpected", "always": "true"}
@@ -50,7 +51,7 @@ def write(config: Config, out: Path) -> Export:
     for i, wave in enumerate(waves, 1):
         for name in wave:
             svc = config.services[name]
-            env = config.service_env(name)
+            env = child_env(config, name)
             own = {k: v for k, v in env.items() if k in svc.env or k == "PYTHONUNBUFFERED"}
             if svc.env_file:
                 own.update({k: v for k, v in env.items() if k not in own and k not in os.environ})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from ..config.load import Config
-from ..core import graph
+from ..base import graph
+from ..config.config import Config
 from .common import Export, absolute_argv, comment_block
 
 RESTART = {"no": "no", "on-failure": "on-failure", "always": "always"}
@@ -49,7 +49,8 @@ def write(config: Config, out: Path) -> Export:
             f"WorkingDirectory={config.resolve(svc.cwd)}",
             f"ExecStart={exec_start}",
             *([f"Environment={env}"] if env else []),
-            *([f"EnvironmentFile={config.resolve(svc.env_file)}"] if svc.env_file else []),
+            # A leading "-": systemd skips a missing file (compose's required: false).
+            *(f"EnvironmentFile={'' if r else '-'}{path}" for path, r in config.env_files(name)),
             "Environment=PYTHONUNBUFFERED=1",
             f"Restart={RESTART[config.restart_policy(name)]}",
             f"RestartSec={svc.backoff}",

@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, Tree
 
-from ...core import graph
-from ...core.service import ServiceStatus
+from ...base import graph
+from ...core.status import ServiceStatus
 
 BAR_WIDTH = 30
 

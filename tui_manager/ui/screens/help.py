@@ -1,4 +1,4 @@
-"""`?`: every key binding, generated from the app's BINDINGS (keys are data)."""
+"""`?`: every key binding, generated from base/keys.py (after the user's keymap)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,22 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from ...base.keys import display
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help-close")]
 
-    def __init__(self, bindings: list[Binding]) -> None:
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.bindings_shown = bindings
+        self.rows = rows
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box", classes="modal-box"):
             yield Static("[b]Keys[/b]  (every action is also in the command palette: ctrl+p)")
             table: DataTable[str] = DataTable(cursor_type="none", id="help-table")
             table.add_columns("key", "action")
-            for b in self.bindings_shown:
-                if b.description:
-                    table.add_row(
-                        b.key.replace("question_mark", "?").replace("slash", "/"), b.description
-                    )
+            for keys, description in self.rows:
+                table.add_row(display(keys), description)
             yield table
             yield Static("[dim]escape to close[/dim]")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.reactive import var
 from textual.widgets import RichLog
 
 from ...core.events import LogLines
@@ -54,13 +55,17 @@ def newest_lines(msgs: list[LogLines], n: int) -> list[tuple[str, LogLine]]:
 
 
 class LogPane(RichLog):
-    """One service's output, or every service's (merged) with coloured name prefixes."""
+    """One service's output, or every service's (merged) with coloured name prefixes.
+
+    `wrap`, `timestamps` and `follow` are reactives: set them and the pane re-renders itself.
+    """
+
+    timestamps: var[bool] = var(False)
+    follow: var[bool] = var(True)
 
     def __init__(self, merged: bool = False, id: str | None = None) -> None:
         super().__init__(max_lines=MAX_LINES, wrap=False, auto_scroll=False, id=id)
         self.merged = merged
-        self.follow = True
-        self.timestamps = False
         self.pattern: re.Pattern[str] | None = None
         self.matches: list[int] = []
         self.match_index = -1
@@ -110,6 +115,20 @@ class LogPane(RichLog):
             items.insert(0, ("system", skipped))
         self.append(items)
 
+    def show_lines(self, title: str, merged: bool, items: Iterable[tuple[str, LogLine]]) -> None:
+        """Show another source (a service, or all of them merged) from its history."""
+        self.border_title = title
+        self.merged = merged
+        self.replace(items)
+
+    def watch_wrap(self) -> None:
+        if self.is_mounted:
+            self.rerender()
+
+    def watch_timestamps(self) -> None:
+        if self.is_mounted:
+            self.rerender()
+
     def replace(self, items: Iterable[tuple[str, LogLine]]) -> None:
         self._rendering = True
         try:
@@ -121,16 +140,19 @@ class LogPane(RichLog):
         finally:
             self._rendering = False
 
-    def rerender(self) -> None:
+    def rerender(self, keep_position: bool = False) -> None:
+        follow = self.follow
+        if keep_position:
+            self.set_reactive(LogPane.follow, False)  # no jump to the end for this render
         self.replace(list(self.source))
+        self.set_reactive(LogPane.follow, follow)
 
     def visible_text(self) -> str:
         return "\n".join(latest_state(ln.text) for _, ln in self.source)
 
     # -- follow -----------------------------------------------------------------------------
-    def set_follow(self, on: bool) -> None:
-        self.follow = on
-        if on:
+    def watch_follow(self, on: bool) -> None:
+        if on and self.is_mounted:
             self.scroll_end(animate=False)
         self.border_subtitle = "" if on else "paused: f or End to follow"
 
@@ -138,10 +160,10 @@ class LogPane(RichLog):
         super().watch_scroll_y(old_value, new_value)
         # Any upward move (wheel, keys, scrollbar) by the user stops following the tail.
         if new_value < old_value and self.follow and not self._rendering:
-            self.set_follow(False)
+            self.follow = False
 
     def action_scroll_end(self) -> None:
-        self.set_follow(True)
+        self.follow = True
 
     # -- search -----------------------------------------------------------------------------
     def search(self, query: str) -> int:
@@ -152,10 +174,7 @@ class LogPane(RichLog):
             if self.pattern and self.pattern.search(latest_state(ln.text))
         ]
         self.match_index = len(self.matches)
-        follow = self.follow
-        self.follow = False
-        self.rerender()
-        self.follow = follow
+        self.rerender(keep_position=True)
         if self.matches:
             self.next_match(-1)
         return len(self.matches)
@@ -163,7 +182,7 @@ class LogPane(RichLog):
     def next_match(self, step: int = 1) -> None:
         if not self.matches:
             return
-        self.set_follow(False)
+        self.follow = False
         self.match_index = (self.match_index + step) % len(self.matches)
         offset = len(self.lines) - len(self.source)  # lines cut by max_lines
         self.scroll_to(y=max(0, self.matches[self.match_index] + offset - 2), animate=False)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from ...core.service import ServiceStatus
+from ...base.fmt import duration, exit_cell
 from ...core.stats import ServiceStats, human_bytes, sparkline
+from ...core.status import ServiceStatus
 
 COLUMNS = [
     ("#", "n"),
@@ -58,19 +58,6 @@ STATE_STYLE = {
 }
 
 
-def uptime(st: ServiceStatus) -> str:
-    if st.pid is None or st.started_at is None:
-        return "-"
-    s = int(time.time() - st.started_at)
-    return f"{s}s" if s < 60 else f"{s // 60}m{s % 60:02d}s" if s < 3600 else f"{s // 3600}h"
-
-
-def exit_text(st: ServiceStatus) -> str:
-    if st.exit_signal is not None:
-        return f"sig {st.exit_signal}"
-    return "-" if st.exit_code is None else str(st.exit_code)
-
-
 class ServicesTable(DataTable[Any]):
     def __init__(self, names: list[str], id: str | None = None) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, id=id)
@@ -91,14 +78,14 @@ class ServicesTable(DataTable[Any]):
             "name": st.name + (" ★" if st.foreground else ""),
             "state": Text(st.state, style=STATE_STYLE.get(st.state, "")),
             "pid": str(st.pid) if running else "-",
-            "uptime": uptime(st),
+            "uptime": duration(st.uptime),
             "restarts": str(st.restarts),
             "cpu": f"{stats.cpu:.0f}%" if stats and running else "-",
             "mem": human_bytes(stats.rss) if stats and running else "-",
             "spark": sparkline(list(stats.cpu_history)) if stats and running else "",
             "mspark": sparkline([float(r) for r in stats.rss_history]) if stats and running else "",
             "probe": st.probe or "-",
-            "exit": exit_text(st),
+            "exit": exit_cell(st.exit_code, st.exit_signal),
             "reason": Text(st.reason or "", style="red" if st.state == "failed" else "dim"),
         }
 

@@ -1,0 +1,136 @@
+"""The commands that talk to a running stack: status, start/stop/restart, logs, down, attach.
+Stdlib only (plus the wire format): no pydantic, no Textual, no validation of the config."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from typing import Any
+
+from ..base import paths
+from ..base.fmt import duration, exit_cell
+from ..base.tail import follow, tail_bytes
+from ..config.locate import Located, locate
+from ..control import wire
+from ..control.client import ControlClient, NotRunning, Refused
+from .common import config_errors, err, print_table
+
+
+def _client(
+    args: argparse.Namespace, timeout: float | None = None
+) -> tuple[Located, ControlClient]:
+    where = locate(args.config)
+    return where, ControlClient(where.state_dir, timeout)
+
+
+def _run(func: Any) -> Any:
+    """Not running -> exit 1; the manager refused -> its message and code."""
+
+    @config_errors
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            code: int = func(args)
+            return code
+        except NotRunning as e:
+            err(str(e))
+            return 1
+        except Refused as e:
+            err(str(e))
+            return e.code
+
+    return wrapper
+
+
+def status_rows(services: list[dict[str, Any]]) -> list[list[str]]:
+    rows = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "EXIT", "HEALTH", "REASON"]]
+    for s in services:
+        rows.append(
+            [
+                s["name"] + (" *" if s["foreground"] else ""),
+                s["state"],
+                str(s["pid"] or "-"),
+                duration(s["uptime"]),
+                str(s["restarts"]),
+                exit_cell(s["exit_code"], s["exit_signal"]),
+                s["probe"] or "-",
+                s["reason"] or "",
+            ]
+        )
+    return rows
+
+
+@_run
+def cmd_status(args: argparse.Namespace) -> int:
+    _, client = _client(args)
+    answer = client.request(wire.Request("status"))
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        print_table(status_rows(answer["services"]))
+    return 0
+
+
+def _unknown(where: Located, names: list[str]) -> bool:
+    for name in names:
+        if name not in where.services:
+            err(f"unknown service {name!r} (known: {', '.join(sorted(where.services))})")
+            return True
+    return False
+
+
+@_run
+def cmd_action(args: argparse.Namespace) -> int:
+    where, client = _client(args)
+    if _unknown(where, args.services):
+        return 2
+    req = wire.Request(args.command, services=tuple(args.services), wait=not args.no_wait)
+    answer = client.request(req)
+    code = 0
+    for s in answer["services"]:
+        print(f"{s['name']}: {s['state']}" + (f" ({s['reason']})" if s["reason"] else ""))
+        if not args.no_wait and s["state"] == "failed":
+            code = 1
+    return code
+
+
+@_run
+def cmd_down(args: argparse.Namespace) -> int:
+    _, client = _client(args)
+    return int(client.request(wire.Request("down")).get("code", 0))
+
+
+@_run
+def cmd_logs(args: argparse.Namespace) -> int:
+    where = locate(args.config)
+    if _unknown(where, [args.service]):
+        return 2
+    path = paths.log_path(where.state_dir, args.service)
+    out = sys.stdout.buffer
+    try:
+        out.write(tail_bytes(path, args.n))
+        out.flush()
+        if args.follow:
+            with contextlib.suppress(KeyboardInterrupt):
+                follow(path, out)
+    except BrokenPipeError:  # `logs -f | head`: the reader is gone, and that is fine
+        _quiet_stdout()
+    return 0
+
+
+def _quiet_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+@_run
+def cmd_attach(args: argparse.Namespace) -> int:
+    where, client = _client(args, timeout=5)
+    client.request(wire.Request("status"))  # running? else exit 1
+    from ..ui.view import run_attached
+
+    return run_attached(where.state_dir)

@@ -1,0 +1,213 @@
+"""One service's lifecycle: wait for dependencies -> spawn -> ready -> run -> exit -> maybe
+restart. It applies the decisions of policy.py and reaches the rest of the engine only through
+the narrow Host protocol (the Supervisor implements it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Protocol
+
+from ..config.config import Config
+from . import policy
+from .environment import child_env
+from .process import ChildProcess, SpawnError, SpawnSpec
+from .service import Service
+from .states import ExitStatus, NotReady, State
+
+
+class Host(Protocol):
+    config: Config
+    services: dict[str, Service]
+    run_id: str
+    shutting_down: bool
+
+    def set_state(self, svc: Service, new: State, reason: str | None = None) -> None: ...
+    def emit(self, service: str | None, event: str, pid: int | None, **extra: object) -> None: ...
+    def system(self, line: str) -> None: ...
+    async def state_change(self, timeout: float | None = None) -> None: ...
+    def on_output(self, svc: Service, stream: str, data: bytes | None) -> None: ...
+    def became_ready(self, svc: Service) -> None: ...
+    def ended(self, svc: Service, status: ExitStatus | None) -> None: ...
+    def restart_soon(self, name: str, reason: str) -> None: ...
+    async def spawn(self, svc: Service, spec: SpawnSpec) -> ChildProcess: ...
+
+
+async def run(host: Host, svc: Service) -> None:
+    """The lifecycle task of one service; cancelled by a stop."""
+    while True:
+        failure = await wait_for_dependencies(host, svc)
+        if failure:
+            return give_up(host, svc, failure)
+        status = await run_once(host, svc)
+        if status is None or svc.stop_requested:
+            return
+        rules = policy.RestartRules(
+            host.config.restart_policy(svc.name),
+            svc.spec.backoff,
+            svc.spec.backoff_max,
+            svc.spec.max_restarts,
+            svc.spec.restart_window,
+        )
+        decision = policy.after_exit(rules, status, svc.crashes, time.monotonic(), svc.not_ready)
+        if not decision.restart:
+            if decision.state == State.EXITED:
+                host.set_state(svc, State.EXITED, decision.reason)
+                host.ended(svc, status)
+            else:
+                give_up(host, svc, decision.reason, status)
+            return
+        host.set_state(svc, State.BACKOFF, decision.reason)
+        await asyncio.sleep(decision.delay)
+        svc.restarts += 1
+        host.emit(svc.name, "restart", None, reason=status.describe())
+        host.set_state(svc, State.PENDING)
+
+
+async def wait_for_dependencies(host: Host, svc: Service) -> str | None:
+    """None once every dependency meets its condition; else why it never will."""
+    deps = {d: s for d, s in svc.spec.dependencies().items() if d in host.services}
+    while True:
+        waiting = False
+        for dep, spec in deps.items():
+            verdict, why = policy.dependency(spec.condition, host.services[dep].state)
+            if verdict == policy.Wait.FAILED:
+                return f"dependency {dep} {why}"
+            waiting |= verdict == policy.Wait.WAITING
+        if not waiting:
+            return None
+        await host.state_change()
+
+
+def spawn_spec(host: Host, svc: Service) -> SpawnSpec:
+    config = host.config
+    return SpawnSpec(
+        argv=None if svc.target else config.argv(svc.name),
+        target=svc.target,
+        cwd=str(config.resolve(svc.spec.cwd)),
+        env={
+            **child_env(config, svc.name),
+            "AUTOGPT_DEV_SERVICE": svc.name,
+            "AUTOGPT_DEV_STATE_DIR": str(config.state_dir),
+        },
+        marker=f"{host.run_id}:{svc.name}",
+        tty=svc.spec.tty,
+    )
+
+
+async def run_once(host: Host, svc: Service) -> ExitStatus | None:
+    """Spawn, wait for ready, run until exit. None: it never started (already failed)."""
+    for probe in (svc.ready_probe, svc.health_probe):
+        hp = probe.local_port() if probe else None
+        if hp:
+            from .probes import port_holder
+
+            holder = port_holder(*hp)
+            if holder:
+                give_up(host, svc, f"port {hp[1]} is already in use by {holder}")
+                return None
+    if svc.ready_probe:
+        svc.ready_probe.new_generation()
+    svc.not_ready = None
+    try:
+        child = await host.spawn(svc, spawn_spec(host, svc))
+    except SpawnError as e:
+        give_up(host, svc, str(e))
+        return None
+    svc.child, svc.spawns = child, svc.spawns + 1
+    svc.started_at, svc.ready_at, svc.probe = child.started_at, None, None
+    svc.exit_code = svc.exit_signal = None
+    host.set_state(svc, State.STARTING)
+    host.emit(svc.name, "spawn", child.pid, command=child.command)
+    probes = asyncio.get_running_loop().create_task(probe_loop(host, svc, child))
+    try:
+        status = await child.wait()
+    finally:
+        probes.cancel()
+    record_exit(host, svc, status)
+    # The main process is gone: so must be its tree (a leftover could hold the port or the
+    # pipe the next generation needs), as systemd does for a service's control group.
+    if child.tree():
+        await child.stop(svc.spec.stop_signal_number, svc.spec.stop_timeout)
+    await child.drained(timeout=1.0)
+    return status
+
+
+def record_exit(host: Host, svc: Service, status: ExitStatus) -> None:
+    if svc.exit_code is None and svc.exit_signal is None and svc.child:
+        svc.exit_code, svc.exit_signal = status.code, status.signal
+        host.emit(
+            svc.name,
+            "exit",
+            svc.child.pid,
+            code=status.code,
+            signal=status.signal,
+            requested=svc.stop_requested,
+        )
+
+
+def give_up(host: Host, svc: Service, reason: str, status: ExitStatus | None = None) -> None:
+    host.set_state(svc, State.FAILED, reason)
+    host.emit(svc.name, "failed", svc.child.pid if svc.child else None, reason=reason)
+    host.ended(svc, status)
+
+
+async def probe_loop(host: Host, svc: Service, child: ChildProcess) -> None:
+    spec = svc.spec
+    probe = svc.ready_probe
+    if probe is not None:
+        ok, svc.probe = await probe.wait_ready(time.monotonic() + spec.ready_timeout)
+        if not ok:
+            svc.not_ready = NotReady(spec.ready_timeout, svc.probe)
+            host.system(f"{svc.name}: {svc.not_ready}; stopping it")
+            await child.stop(spec.stop_signal_number, spec.stop_timeout)
+            return
+    svc.ready_at = time.time()
+    host.set_state(svc, State.READY)
+    host.emit(svc.name, "ready", child.pid, after=round(svc.ready_at - child.started_at, 3))
+    host.became_ready(svc)
+    if svc.health_probe is not None:
+        await health_loop(host, svc)
+
+
+async def health_loop(host: Host, svc: Service) -> None:
+    probe = svc.health_probe
+    assert probe is not None
+    failures = 0
+    while True:
+        await asyncio.sleep(probe.spec.interval or 5)
+        ok, svc.probe = await probe.checked()
+        failures = 0 if ok else failures + 1
+        if ok and svc.state == State.UNHEALTHY:
+            host.set_state(svc, State.READY, "healthy again")
+        elif failures == probe.spec.failures:
+            host.set_state(svc, State.UNHEALTHY, svc.probe)
+            host.emit(svc.name, "unhealthy", svc.child.pid if svc.child else None, reason=svc.probe)
+            if host.config.restart_policy(svc.name) != "no":
+                host.restart_soon(svc.name, "unhealthy")
+                return
+
+
+async def stop(host: Host, svc: Service, reason: str) -> None:
+    """Stop the service (its lifecycle task and its whole tree); settle it as stopped."""
+    svc.stop_requested = True
+    task, svc.task = svc.task, None
+    if task and task is not asyncio.current_task():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    child = svc.child
+    if svc.state in (State.STARTING, State.READY, State.UNHEALTHY):
+        host.set_state(svc, State.STOPPING, reason)
+    if child and (child.running or child.tree()):
+        host.emit(svc.name, "stop", child.pid, reason=reason)
+        status = await child.stop(svc.spec.stop_signal_number, svc.spec.stop_timeout)
+        record_exit(host, svc, status)
+    if child:
+        await child.drained(timeout=1.0)  # the last lines reach the log before we go on
+    # At shutdown a service that already settled keeps saying why (failed: exit 3).
+    settled = svc.state in (State.FAILED, State.EXITED) and reason == "shutdown"
+    if svc.state != State.STOPPED and not settled:
+        host.set_state(svc, State.STOPPED, reason)

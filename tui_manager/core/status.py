@@ -1,0 +1,42 @@
+"""What every view knows of a service: one immutable row (stdlib only)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str
+    pid: int | None = None
+    started_at: float | None = None
+    ready_at: float | None = None
+    restarts: int = 0
+    spawns: int = 0
+    exit_code: int | None = None
+    exit_signal: int | None = None
+    reason: str | None = None
+    probe: str | None = None
+    foreground: bool = False
+    depends_on: dict[str, str] = field(default_factory=dict)
+    log_error: str | None = None  # the log file cannot be written (a full disk): why
+
+    @property
+    def uptime(self) -> float | None:
+        if self.started_at is None or self.pid is None:
+            return None
+        return time.time() - self.started_at
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        up = self.uptime
+        d["uptime"] = None if up is None else round(up, 3)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ServiceStatus:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})

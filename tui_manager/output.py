@@ -1,0 +1,113 @@
+"""Writing to our stdout without ever blocking the engine: a bounded buffer and a writer thread.
+
+The engine's loop only appends bytes (O(1)). The thread does the blocking writes, so a paused
+pager (`up | less`) or a slow log shipper stalls the thread, not the supervision. Past the bound,
+new output is dropped and counted; once the reader catches up, one line says how much was lost.
+A closed stdout (`up | head -5`) is reported once through `on_closed`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+BOUND = 8 << 20  # bytes waiting for the reader before output is dropped
+
+
+class BoundedWriter:
+    def __init__(
+        self,
+        fd: int,
+        on_closed: Callable[[], None] | None = None,
+        bound: int = BOUND,
+        marker: Callable[[int, int], bytes] | None = None,
+    ) -> None:
+        self.fd = fd
+        self.on_closed = on_closed
+        self.bound = bound
+        self.marker = marker or (
+            lambda lines, size: (
+                f"… output paused: {lines:,} lines ({size:,} bytes) "
+                "dropped here (the log files have them)\n".encode()
+            )
+        )
+        self.closed = False
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
+        self._dropped_lines = 0
+        self._dropped_bytes = 0
+        self._cond = threading.Condition()
+        self._stop = False
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = threading.Thread(target=self._run, name="stdout-writer", daemon=True)
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        if self.closed or not data:
+            return
+        with self._cond:
+            if self._size + len(data) > self.bound:
+                self._dropped_lines += data.count(b"\n")
+                self._dropped_bytes += len(data)
+                return
+            if self._dropped_bytes:
+                data = self.marker(self._dropped_lines, self._dropped_bytes) + data
+                self._dropped_lines = self._dropped_bytes = 0
+            self._chunks.append(data)
+            self._size += len(data)
+            self._idle.clear()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._chunks and not self._stop:
+                    self._idle.set()
+                    self._cond.wait()
+                if not self._chunks:
+                    return
+                data = b"".join(self._chunks)
+                self._chunks.clear()
+            view = memoryview(data)
+            try:
+                while view:
+                    n = os.write(self.fd, view)
+                    view = view[n:]
+            except BrokenPipeError:
+                self._closed()
+                return
+            except BlockingIOError:  # someone set O_NONBLOCK on a shared tty: wait, retry
+                time.sleep(0.01)
+                with self._cond:
+                    self._chunks.appendleft(bytes(view))
+                continue
+            except OSError:  # EIO: the terminal is gone
+                self._closed()
+                return
+            finally:
+                with self._cond:
+                    self._size -= len(data) - len(view)
+
+    def _closed(self) -> None:
+        self.closed = True
+        self._idle.set()
+        if self.on_closed:
+            self.on_closed()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait (up to timeout) until everything is written; False if the reader is stuck."""
+        return self._idle.wait(timeout)
+
+    def close(self, timeout: float = 1.0) -> None:
+        """Write what is left (within timeout), then stop the thread."""
+        self.flush(timeout)
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        with contextlib.suppress(RuntimeError):
+            self._thread.join(0.1 if self.closed else timeout)
