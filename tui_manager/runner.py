@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from .base import early_signals
 from .config.config import Config
 from .control.server import ControlServer
 from .control.statedir import StateDir
@@ -98,12 +99,15 @@ async def run(
         sup = Supervisor(config, only, exclude, targets=targets)
         view.attach(sup)
         remove_handlers = install_signal_handlers(sup)
+        early = early_signals.pending()
         server = ControlServer(sup, state.socket_path())
         await server.start()
         reloader = None
         web = None
         try:
             await sup.start()
+            if early is not None:  # it arrived while we were starting: stop in order now
+                sup.request_shutdown(early.name)
             if dev:
                 from .core.reload import Reloader
 

@@ -86,18 +86,37 @@ def test_completion_scripts_offer_commands_and_service_names(tmp_path):
     )
     assert cli("check", "--names", cwd=tmp_path).stdout.split() == ["alpha", "beta"]
     bash = cli("completion", "bash", cwd=tmp_path).stdout
-    script = tmp_path / "c.sh"
-    script.write_text(
-        bash + '\nCOMP_WORDS=(autogpt-dev restart ""); COMP_CWORD=2; '
-        '_autogpt_dev; echo "${COMPREPLY[@]}"\n'
-    )
     env = {**os.environ, "PATH": f"{Path(PY).parent}:{os.environ['PATH']}"}
-    out = subprocess.run(
-        ["bash", str(script)], cwd=tmp_path, capture_output=True, text=True, env=env
-    ).stdout
-    assert out.split() == ["alpha", "beta", "--help"]
+
+    def complete(*words: str) -> list[str]:
+        script = tmp_path / "c.sh"
+        line = " ".join(f'"{w}"' for w in ["autogpt-dev", *words])
+        script.write_text(
+            f"{bash}\nCOMP_WORDS=({line}); COMP_CWORD={len(words)}; _autogpt_dev; "
+            'echo "${COMPREPLY[@]}"\n'
+        )
+        out = subprocess.run(
+            ["bash", str(script)], cwd=tmp_path, capture_output=True, text=True, env=env
+        )
+        return out.stdout.split()
+
+    assert complete("restart", "") == [
+        "-h",
+        "--help",
+        "-c",
+        "--config",
+        "--no-wait",
+        "alpha",
+        "beta",
+    ]
+    assert complete("re") == ["restart"]
+    # Every command of the parser is offered (attach and mcp included), and its own options.
+    assert {"attach", "mcp", "init", "completion"} <= set(complete(""))
+    assert {"systemd", "supervisord", "compose", "kubernetes"} <= set(complete("export", ""))
+    assert "--read-only" in complete("mcp", "--")
     for shell in ("zsh", "fish"):
-        assert "check --names" in cli("completion", shell, cwd=tmp_path).stdout
+        text = cli("completion", shell, cwd=tmp_path).stdout
+        assert "check --names" in text and "attach" in text and "--read-only" in text
 
 
 def test_headless_json_lines_for_log_shippers(write_config):

@@ -166,3 +166,38 @@ def test_schema_comes_from_the_models():
     svc = schema["$defs"]["ServiceConfig"]["properties"]
     assert {"command", "depends_on", "ready", "stop_timeout", "watch"} <= set(svc)
     assert schema["properties"]["manager"]["properties"]["log_backups"]["default"] == 3
+
+
+def norm(value: object) -> object:
+    """An absent collection is written None, [], () or {} depending on the side: one value."""
+    if value in (None, [], (), {}):
+        return "empty"
+    return tuple(value) if isinstance(value, list) else value
+
+
+def test_the_engine_specs_and_the_schema_agree_on_every_field_and_default():
+    # The engine runs on config/spec.py; a validated file is dumped without its unset keys,
+    # so each dataclass default must be the schema's default.
+    import dataclasses
+
+    from tui_manager.config import model, spec
+
+    pairs = [
+        (model.ServiceConfig, spec.ServiceSpec),
+        (model.Probe, spec.ProbeSpec),
+        (model.Dependency, spec.DependencySpec),
+        (model.ManagerConfig, spec.ManagerSpec),
+        (model.EnvFile, spec.EnvFileSpec),
+    ]
+    for schema, runtime in pairs:
+        fields = {f.name: f for f in dataclasses.fields(runtime) if f.name != "explicit"}
+        assert set(fields) == set(schema.model_fields), runtime.__name__
+        for name, info in schema.model_fields.items():
+            if info.is_required():
+                continue
+            want = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+            f = fields[name]
+            have = (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            )
+            assert norm(have) == norm(want), f"{runtime.__name__}.{name}: {have!r} != {want!r}"

@@ -27,3 +27,25 @@ def test_readme_key_table_is_generated_from_the_bindings():
     readme = (REPO / "README.md").read_text()
     assert ref.KEYS_START in readme and "| `r` | `restart` |" in readme
     assert readme == ref.readme_with_keys(readme), "run: python scripts/config_reference.py"
+
+
+def test_ci_runs_the_readme_test_command_and_stops_on_its_failure():
+    readme = (REPO / "README.md").read_text()
+    command = "pip install -e '.[dev]' && python -m pytest"
+    assert f"```bash\n{command}\n```" in readme
+    ci = (REPO / ".ci/run").read_text()
+    assert f"( {command} )" in ci  # in a subshell, so a failed install fails the run
+    assert "set -euo pipefail" in ci
+
+
+def test_a_failing_left_side_fails_the_ci_line(tmp_path):
+    # The positive control of the line above: the same shape with a failing install.
+    import subprocess
+
+    script = tmp_path / "ci.sh"
+    script.write_text("set -euo pipefail\n( false && true )\necho reached\n")
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    assert out.returncode != 0 and "reached" not in out.stdout
+    script.write_text("set -euo pipefail\nfalse && true\necho reached\n")
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    assert "reached" in out.stdout  # the hole the subshell closes

@@ -68,8 +68,8 @@ def test_tail_block_and_lazy_tail_decode_only_what_is_asked():
     assert tail_block(block, 500) == block
     msg = LogLines("s", "stdout", block)
     assert msg.tail(3) == ["97", "98", "99"]
-    assert msg._lines is None  # the tail did not decode the whole block
-    assert len(msg.lines) == 100
+    assert not msg.decoded  # the tail did not decode the whole block
+    assert len(msg.lines) == 100 and msg.decoded
 
 
 def test_block_ring_keeps_the_last_lines_across_blocks():

@@ -96,8 +96,10 @@ class RemoteEngine:
             self._stopping = True
         elif isinstance(msg, Lifecycle):
             self._events.append(msg)
-            if msg.event == "manager_stop":
+            if msg.event == "manager_stop":  # the end of the stack: and of this view
                 self._code = msg.extra.get("code")
+                self._stopping = True
+                self._done.set()
 
     async def _request(self, req: wire.Request) -> dict[str, Any]:
         reader, writer = await self._open()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.engine import Engine, UnknownService
-from ..core.events import LogLines, Message
+from ..core.events import Lifecycle, LogLines, Message
 from . import wire
 
 MAX_REQUEST = 1 << 20
@@ -186,7 +186,8 @@ class ControlServer:
                     for r in rows
                 }
             await _send(writer, first)
-            while not lost.is_set():
+            ended = False
+            while not lost.is_set() and not ended:
                 await wake.wait()
                 wake.clear()
                 batch = []
@@ -194,6 +195,7 @@ class ControlServer:
                     msg, nbytes = pending.popleft()
                     size[0] -= nbytes
                     batch.append(wire.encode(wire.message_to_wire(msg)))
+                    ended |= isinstance(msg, Lifecycle) and msg.event == "manager_stop"
                 for service, lines in dropped.items():
                     note = {"event": "dropped", "service": service, "lines": lines}
                     batch.append(wire.encode(note))

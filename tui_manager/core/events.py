@@ -108,6 +108,11 @@ class LogLines:
         return cls(service, stream, "".join(f"{ln}\n" for ln in lines).encode())
 
     @property
+    def decoded(self) -> bool:
+        """Whether the whole block has been decoded (views decode only what they show)."""
+        return self._lines is not None
+
+    @property
     def lines(self) -> list[str]:
         if self._lines is None:
             self._lines = decode_lines(self.block)
