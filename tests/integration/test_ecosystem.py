@@ -1,11 +1,10 @@
-"""Procfile and compose import, completion scripts, JSON headless output."""
+"""A Procfile alone, completion scripts, JSON headless output (compose import: test_import)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import textwrap
 from pathlib import Path
 
 from tests.conftest import PY, fx
@@ -16,56 +15,6 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PY, "-m", "tui_manager", *args], cwd=cwd, capture_output=True, text=True, timeout=60
     )
-
-
-COMPOSE = textwrap.dedent("""
-    services:
-      db:
-        image: postgres:16
-        environment: [POSTGRES_PASSWORD=secret]
-        ports: ["5432:5432"]
-        healthcheck:
-          test: ["CMD-SHELL", "pg_isready -U postgres"]
-          interval: 2s
-          timeout: 1500ms
-          retries: 5
-      api:
-        command: ["python", "-m", "app.api"]
-        environment: {LOG_LEVEL: debug}
-        env_file: [api.env, extra.env]
-        restart: unless-stopped
-        stop_grace_period: 1m30s
-        depends_on:
-          db: {condition: service_healthy, restart: true}
-      worker:
-        command: python -m app.worker --fast
-        depends_on: [api]
-""")
-
-
-def test_init_from_compose_maps_everything_and_reports_what_it_cannot(tmp_path):
-    (tmp_path / "docker-compose.yml").write_text(COMPOSE)
-    (tmp_path / "api.env").write_text("A=1\n")
-    r = cli("init", cwd=tmp_path)
-    assert "image 'postgres:16' has no command" in r.stderr
-    assert "only the first env_file is used" in r.stderr
-    assert "ports ['5432:5432'] are published by docker only" in r.stderr
-    text = (tmp_path / "autogpt-dev.toml").read_text()
-    assert "# command = ...  (was image postgres:16)" in text
-    # db has no command, so the file needs a human: init says so, with the clear line.
-    assert r.returncode == 2 and "[services.db] command: required key is missing" in r.stderr
-    text = text.replace("# command = ...  (was image postgres:16)", 'command = "pg_ctl start"')
-    (tmp_path / "autogpt-dev.toml").write_text(text)
-    cfg = load(tmp_path / "autogpt-dev.toml")
-    api, worker, db = cfg.services["api"], cfg.services["worker"], cfg.services["db"]
-    assert api.command == ("python", "-m", "app.api") and api.env == {"LOG_LEVEL": "debug"}
-    assert api.restart == "always" and api.stop_timeout == 90 and api.env_file[0].path == "api.env"
-    dep = api.dependencies()["db"]
-    assert dep.condition == "ready" and dep.restart
-    assert worker.shell and worker.dependencies()["api"].condition == "ready"
-    assert db.ready is not None and db.ready.exec == "pg_isready -U postgres"
-    assert db.ready.interval == 2 and db.ready.timeout == 1.5 and db.ready.failures == 5
-    assert cli("init", cwd=tmp_path).returncode == 1  # never overwrites without --force
 
 
 def test_init_from_procfile_and_a_procfile_alone_runs(tmp_path):

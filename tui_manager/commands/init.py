@@ -1,4 +1,6 @@
-"""`init`: write an autogpt-dev.toml from a Procfile or a compose file; it always passes check."""
+"""`init`: write an autogpt-dev.toml from a Procfile or a compose file; it always passes check.
+It says what it wrote, which service is the foreground and why, and every item it could not
+carry over, one line each; bad input is exit 2 with one line naming the file, service and key."""
 
 from __future__ import annotations
 
@@ -6,8 +8,7 @@ import argparse
 from pathlib import Path
 
 from ..config.errors import ConfigError
-from ..config.load import load
-from .common import err
+from .common import config_errors, err
 
 CANDIDATES = [
     "Procfile",
@@ -18,26 +19,32 @@ CANDIDATES = [
 ]
 
 
+@config_errors
 def cmd_init(args: argparse.Namespace) -> int:
-    from ..config.importer import init_text
+    from ..config.importer import init
+    from ..config.load import load
 
     source = args.source or next((p for p in map(Path, CANDIDATES) if p.exists()), None)
-    if source is None or not source.exists():
+    if source is None or not source.is_file():
         err(f"nothing to import: {source or 'no Procfile or compose file here'} (use --from)")
         return 2
     if args.output.exists() and not args.force:
         err(f"{args.output} exists (use --force to overwrite)")
         return 1
-    text, warnings = init_text(source)
-    args.output.write_text(text)
-    for w in warnings:
-        err(f"warning: {w}")
+    imported = init(source, args.output, args.profiles)
+    args.output.write_text(imported.text)
+    for note in imported.notes:
+        err(f"note: {note}")
     try:
         load(args.output)
-    except ConfigError as e:
-        err(f"{args.output} needs a look before it runs:")
+    except ConfigError as e:  # a bug of ours: the output must always pass check
+        err(f"{args.output} does not pass check (please report this):")
         for line in e.problems:
             err(line)
         return 2
     print(f"wrote {args.output} from {source}")
+    if imported.foreground:
+        print(f"foreground: {imported.foreground} ({imported.why})")
+    else:
+        print("foreground: none (no service is enabled)")
     return 0

@@ -52,6 +52,8 @@ class Config:
 
     def argv(self, name: str) -> list[str]:
         s = self.services[name]
+        if s.command is None:
+            raise ValueError(f"{name} has no command (it is disabled)")
         if s.shell:
             cmd = s.command if isinstance(s.command, str) else shlex.join(s.command)
             return ["/bin/sh", "-c", cmd]

@@ -1,165 +1,143 @@
-"""`autogpt-dev init`: write a commented autogpt-dev.toml from a Procfile or a compose file.
-
-What cannot be carried over (an image with no command, ports, several env files) is written as a
-comment in the output and returned as a warning: never silently dropped.
+"""`autogpt-dev init`: an autogpt-dev.toml from a compose file or a Procfile. What it writes
+always passes `check`; what cannot be carried over is a comment in the file and a note (one line
+each); bad input is a ConfigError naming the file, the service and the key.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .read import parse_procfile
-
-CONDITIONS = {
-    "service_started": "started",
-    "service_healthy": "ready",
-    "service_completed_successfully": "completed",
-}
-RESTARTS = {"no": "no", "on-failure": "on-failure", "always": "always", "unless-stopped": "always"}
-
-
-def toml_str(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid TOML basic string
+from . import toml_out
+from .compose_file import load_project
+from .compose_map import Context, Mapper
+from .compose_text import Mapped
+from .load import read_dotenv
+from .model import RESERVED_NAMES
+from .read import RELEASE, is_procfile, parse_procfile
+from .venv import find_venv, with_venv
 
 
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-    return toml_str(str(value))
+@dataclass
+class Imported:
+    text: str
+    foreground: str | None = None
+    why: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
-def toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else toml_str(key)
+def init(source: Path, output: Path, profiles: list[str] | None = None) -> Imported:
+    if is_procfile(source):
+        return from_procfile(source, output)
+    return from_compose(source, output, profiles or [])
 
 
-def _seconds(value: Any, default: float) -> float:
-    """Compose durations: 10s, 1m30s, 500ms, 1h."""
-    if value is None:
-        return default
-    text, total, num = str(value), 0.0, ""
-    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}
-    i = 0
-    while i < len(text):
-        if text[i].isdigit() or text[i] == ".":
-            num += text[i]
-            i += 1
-            continue
-        unit = text[i : i + 2] if text[i : i + 2] in ("ms", "us") else text[i]
-        total += float(num or 0) * units.get(unit, 1)
-        num, i = "", i + len(unit)
-    return total + float(num or 0)
-
-
-def _probe(check: dict[str, Any]) -> dict[str, Any] | None:
-    test = check.get("test")
-    if not test or test == ["NONE"] or check.get("disable"):
-        return None
-    if isinstance(test, list):
-        kind, *rest = test
-        cmd = rest[0] if kind == "CMD-SHELL" else shlex.join(rest)
-    else:
-        cmd = str(test)
-    probe: dict[str, Any] = {"exec": cmd, "interval": _seconds(check.get("interval"), 5)}
-    if "timeout" in check:
-        probe["timeout"] = _seconds(check["timeout"], 2)
-    if "retries" in check:
-        probe["failures"] = int(check["retries"])
-    return probe
-
-
-def from_compose(data: dict[str, Any], source: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    services: dict[str, dict[str, Any]] = {}
-    warnings: list[str] = []
-    for name, svc in (data.get("services") or {}).items():
-        out: dict[str, Any] = {}
-        command = svc.get("command") or svc.get("entrypoint")
-        if not command:
-            warnings.append(
-                f"{name}: image {svc.get('image', '?')!r} has no command to run "
-                "outside a container: written commented out"
-            )
-            out["#command"] = f"# command = ...  (was image {svc.get('image', '?')})"
-        else:
-            out["command"] = command if isinstance(command, list) else str(command)
-            if isinstance(command, str):
-                out["shell"] = True
-        env = svc.get("environment")
-        if isinstance(env, list):
-            env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
-        if env:
-            out["env"] = {k: "" if v is None else str(v) for k, v in env.items()}
-        env_file = svc.get("env_file")
-        files = [env_file] if isinstance(env_file, str) else list(env_file or [])
-        files = [f if isinstance(f, str) else f.get("path") for f in files]
-        if files:
-            out["env_file"] = files[0]
-            if len(files) > 1:
-                warnings.append(f"{name}: only the first env_file is used ({files[0]})")
-        deps = svc.get("depends_on")
-        if isinstance(deps, list):
-            out["depends_on"] = deps
-        elif isinstance(deps, dict):
-            table = {}
-            for dep, spec in deps.items():
-                cond = CONDITIONS.get((spec or {}).get("condition", ""), "started")
-                table[dep] = (
-                    {"condition": cond, "restart": True} if (spec or {}).get("restart") else cond
-                )
-            out["depends_on"] = table
-        if svc.get("healthcheck") and (probe := _probe(svc["healthcheck"])):
-            out["ready"] = probe
-            out["health"] = probe
-        if svc.get("restart"):
-            out["restart"] = RESTARTS.get(str(svc["restart"]).split(":")[0], "on-failure")
-        if svc.get("stop_signal"):
-            out["stop_signal"] = svc["stop_signal"]
-        if svc.get("stop_grace_period"):
-            out["stop_timeout"] = _seconds(svc["stop_grace_period"], 5)
-        if svc.get("ports"):
-            warnings.append(
-                f"{name}: ports {svc['ports']} are published by docker only; "
-                "the process binds its own ports here"
-            )
-        if svc.get("working_dir"):
-            warnings.append(
-                f"{name}: working_dir {svc['working_dir']} is a container path; "
-                "cwd left at the project root"
-            )
-        services[name] = out
-    return services, warnings
-
-
-def render(services: dict[str, dict[str, Any]], warnings: list[str], source: str) -> str:
+def _header(source: Path, notes: list[str]) -> list[str]:
     lines = [
-        f"# autogpt-dev.toml written by `autogpt-dev init` from {source}.",
-        "# Reference: docs/configuration.md (or `autogpt-dev schema`).",
-        "",
+        f"# Written by `autogpt-dev init` from {source.name}. Reference: docs/configuration.md;",
+        "# what each key of the source became: docs/coming-from.md.",
     ]
-    lines += [f"# WARNING: {w}" for w in warnings] + ([""] if warnings else [])
+    if notes:
+        lines += ["#", "# Not carried over as it was:", *(f"#   - {n}" for n in notes)]
+    return [*lines, ""]
+
+
+def from_procfile(source: Path, output: Path) -> Imported:
+    data, notes = parse_procfile(source.read_text(encoding="utf-8-sig"), str(source))
+    services: dict[str, dict[str, Any]] = data["services"]
+    fg = next((n for n, s in services.items() if s.get("foreground")), None)
+    lines = _header(source, notes)
     for name, body in services.items():
-        lines.append(f"[services.{toml_key(name)}]")
-        for key, value in body.items():
-            lines.append(value if key.startswith("#") else f"{key} = {toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)
+        comments = []
+        if name == RELEASE:
+            comments.append("# the release phase: runs once, before every other process starts")
+        if name == fg:
+            comments.append("# the foreground: the last process line, as with foreman")
+        lines += toml_out.table(f"services.{toml_out.key(name)}", body, comments)
+    why = "the last process line, as with foreman" if fg else ""
+    return Imported("\n".join(lines), fg, why, notes)
 
 
-def init_text(source: Path) -> tuple[str, list[str]]:
-    text = source.read_text()
-    if source.name.startswith("Procfile"):
-        data, warnings = parse_procfile(text, str(source))
-        return render(data["services"], warnings, source.name), warnings
-    import yaml  # only `init --from compose.yml` needs it
+def from_compose(source: Path, output: Path, profiles: list[str]) -> Imported:
+    project = load_project(source.resolve())
+    out_dir = output.resolve().parent
+    dotenv = source.resolve().parent / ".env"
+    lookup = {**(read_dotenv(dotenv) if dotenv.is_file() else {}), **os.environ}
+    active = set(profiles) | {p for p in lookup.get("COMPOSE_PROFILES", "").split(",") if p}
+    env_path = with_venv(dict(os.environ), find_venv("auto", out_dir)[0]).get("PATH", "")
+    ctx = Context(
+        compose_path=source.resolve(),
+        out_dir=out_dir,
+        lookup=lookup,
+        profiles=active,
+        names=set(project.services),
+        healthy={n for n, s in project.services.items() if _has_healthcheck(s.body)},
+        path=env_path,
+    )
+    mapped = [Mapper(ctx, svc).map() for svc in project.services.values()]
+    disabled = {m.name for m in mapped if not m.enabled}
+    for m in mapped:
+        for dep in m.table.get("depends_on", {}) if m.enabled else ():
+            if dep in disabled:
+                m.notes.append(f"{m.name}: depends on {dep}, which is disabled: treated as met")
+    notes = [n for m in mapped for n in m.notes]
+    _rename_reserved(mapped, notes)
+    fg, why = choose_foreground(mapped)
+    manager: dict[str, Any] = {}
+    if project.name:
+        manager["name"] = project.name
+    if dotenv.is_file() and dotenv != out_dir / ".env":
+        manager["env_file"] = os.path.relpath(dotenv, out_dir)
+    lines = _header(source, notes)
+    if manager:
+        lines += toml_out.table("manager", manager)
+    for m in mapped:
+        comments = [*m.comments]
+        if m.name == fg:
+            m.table["foreground"] = True
+            comments.append(f"# the foreground: {why}")
+        lines += toml_out.table(f"services.{toml_out.key(m.name)}", m.table, comments)
+    return Imported("\n".join(lines), fg, why, notes)
 
-    data = yaml.safe_load(text) or {}
-    services, warnings = from_compose(data, source.name)
-    return render(services, warnings, source.name), warnings
+
+def _has_healthcheck(body: dict[str, Any]) -> bool:
+    hc = body.get("healthcheck")
+    if not isinstance(hc, dict) or str(hc.get("disable", "")).lower() == "true":
+        return False
+    test = hc.get("test")
+    return bool(test) and not (isinstance(test, list) and str(test[0]).upper() == "NONE")
+
+
+def _rename_reserved(mapped: list[Mapped], notes: list[str]) -> None:
+    """`system` and `all` name our own things: such a service gets a suffix, and every
+    dependency on it follows."""
+    renames = {m.name: f"{m.name}-service" for m in mapped if m.name in RESERVED_NAMES}
+    for m in mapped:
+        if m.name in renames:
+            notes.append(f"{m.name}: a reserved name here: it is {renames[m.name]}")
+            m.name = renames[m.name]
+        deps = m.table.get("depends_on")
+        if isinstance(deps, dict):
+            m.table["depends_on"] = {renames.get(k, k): v for k, v in deps.items()}
+
+
+def choose_foreground(mapped: list[Mapped]) -> tuple[str | None, str]:
+    """Compose has no foreground. Ours is a service nothing depends on, preferring one people
+    open (it publishes ports), then one that keeps running (a restart policy or a
+    healthcheck); among equals, the last one declared."""
+    enabled = [m for m in mapped if m.enabled]
+    needed = {d for m in enabled for d in m.table.get("depends_on", {})}
+    sinks = [m for m in enabled if m.name not in needed]
+    for pick, why in (
+        (lambda m: m.published, "nothing depends on it and it publishes ports"),
+        (lambda m: m.long_running, "nothing depends on it and it keeps running"),
+        (lambda m: True, "nothing depends on it"),
+    ):
+        found = [m for m in sinks if pick(m)]
+        if found:
+            return found[-1].name, why + (", the last such" if len(found) > 1 else "")
+    if enabled:
+        return enabled[-1].name, "the last enabled service"
+    return None, ""

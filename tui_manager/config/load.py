@@ -162,6 +162,10 @@ def semantic_problems(file: str, root: Path, services: dict[str, ServiceSpec]) -
     if len(marked) > 1:
         out.append(problem(file, "foreground", f"only one service may be foreground: {marked}"))
     for name, s in services.items():
+        if s.command is None and s.enabled:
+            out.append(
+                problem(file, where(("services", name, "command")), "required key is missing")
+            )
         for f in s.env_file:
             if f.required and not (root / f.path).is_file():
                 out.append(

@@ -82,8 +82,10 @@ class EnvFile(_Strict):
 class ServiceConfig(_Strict):
     """One supervised service."""
 
-    command: str | list[str] = Field(
-        description="A string (split like a shell, no shell) or an argv list."
+    command: str | list[str] | None = Field(
+        None,
+        description="A string (split like a shell, no shell) or an argv list. Required unless "
+        "enabled = false.",
     )
     shell: bool = Field(False, description="Run the command string through /bin/sh -c.")
     cwd: str = Field(".", description="Working directory, relative to the config file.")
@@ -121,7 +123,7 @@ class ServiceConfig(_Strict):
 
     @field_validator("command")
     @classmethod
-    def _command_not_empty(cls, v: str | list[str]) -> str | list[str]:
+    def _command_not_empty(cls, v: str | list[str] | None) -> str | list[str] | None:
         if (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v):
             raise ValueError("must not be empty")
         return v

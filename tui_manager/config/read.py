@@ -72,7 +72,8 @@ def parse_procfile(text: str, file: str) -> tuple[dict[str, Any], list[str]]:
 
 
 def is_procfile(path: Path) -> bool:
-    return path.name == "Procfile" or (path.suffix == "" and "Procfile" in path.name)
+    """Procfile, Procfile.dev, web.Procfile: foreman's names."""
+    return "Procfile" in path.name and path.suffix not in (".toml", ".yml", ".yaml", ".json")
 
 
 def read_raw(path: Path) -> tuple[dict[str, Any], list[str]]:

@@ -56,7 +56,7 @@ class EnvFileSpec:
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    command: str | tuple[str, ...]
+    command: str | tuple[str, ...] | None = None  # None only for a disabled service
     shell: bool = False
     cwd: str = "."
     env: dict[str, str] = field(default_factory=dict)

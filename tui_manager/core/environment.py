@@ -10,48 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
+from ..config import venv
 from ..config.config import Config
 from ..config.load import read_dotenv
 
-VENV_DIRS = (".venv", "venv")
 
-
-def is_venv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file() and (path / "bin").is_dir()
-
-
-def find_venv(config: Config, base: dict[str, str] | None = None) -> tuple[Path | None, str]:
-    """(the virtualenv children run in, why), as `uv run` would choose it."""
-    setting = config.manager.venv
-    environ = os.environ if base is None else base
-    if setting is False:
-        return None, "venv = false"
-    if setting != "auto":
-        path = config.resolve(str(setting))
-        return (path, "venv in the config") if is_venv(path) else (None, f"{path} is no venv")
-    active = environ.get("VIRTUAL_ENV")
-    if active and is_venv(Path(active)):
-        return Path(active), "activated"
-    for name in VENV_DIRS:
-        if is_venv(config.root / name):
-            return config.root / name, f"the project's {name}"
-    if sys.prefix != sys.base_prefix:
-        return Path(sys.prefix), "the one autogpt-dev runs in"
-    return None, "none found"
-
-
-def with_venv(env: dict[str, str], venv: Path | None) -> dict[str, str]:
-    if venv is None:
-        return env
-    bin_dir = str(venv / "bin")
-    parts = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if p and p != bin_dir]
-    env["PATH"] = os.pathsep.join([bin_dir, *parts])
-    env["VIRTUAL_ENV"] = str(venv)
-    env.pop("PYTHONHOME", None)  # it would point the venv's python at another installation
-    return env
+def find_venv(config: Config) -> tuple[Path | None, str]:
+    return venv.find_venv(config.manager.venv, config.root)
 
 
 def child_env(config: Config, name: str) -> dict[str, str]:
@@ -65,7 +32,7 @@ def child_env(config: Config, name: str) -> dict[str, str]:
             env.update(read_dotenv(path))
     env.update(config.services[name].env)
     env.setdefault("PYTHONUNBUFFERED", "1")
-    return with_venv(env, find_venv(config)[0])
+    return venv.with_venv(env, find_venv(config)[0])
 
 
 def interpreter(config: Config, name: str) -> str | None:

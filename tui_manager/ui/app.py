@@ -68,20 +68,22 @@ class Dashboard(App[int]):
         self.stats: dict[str, Any] = {}
         self.fg_height = 40
         self.keymap: dict[str, str] = dict(info.keys)
+        # The widgets, made once: every frame uses them, and a query per frame costs.
+        self.table = ServicesTable(list(info.order), id="services")
+        self.log_pane = LogPane(id="log")
+        self.fg_pane = LogPane(id="fg")
 
     # -- layout & start ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         info = self.engine.info
         yield Header(show_clock=False, icon="◆")
-        table = ServicesTable(list(info.order), id="services")
-        table.border_title = info.name
-        yield table
+        self.table.border_title = info.name
+        yield self.table
         with Container(id="panes"):
-            yield LogPane(id="log")
-            fg = LogPane(id="fg")
-            fg.border_title = f"★ {info.foreground} (foreground)"
-            fg.display = info.foreground is not None
-            yield fg
+            yield self.log_pane
+            self.fg_pane.border_title = f"★ {info.foreground} (foreground)"
+            self.fg_pane.display = info.foreground is not None
+            yield self.fg_pane
         yield Input(
             placeholder="search the log (enter: find, escape: cancel)",
             id="search",
@@ -98,18 +100,18 @@ class Dashboard(App[int]):
         self.set_interval(FRAME, self.flush)
         self.set_timer(0.1, self.sample_stats)
         if info.foreground:
-            fg = self.query_one("#fg", LogPane)
-            fg.replace((info.foreground, ln) for ln in self.engine.history(info.foreground, 1000))
+            lines = self.engine.history(info.foreground, 1000)
+            self.fg_pane.replace((info.foreground, ln) for ln in lines)
         self.show(self.selected)
         self.sync_table()
-        self.query_one(ServicesTable).focus()
+        self.table.focus()
 
     def on_unmount(self) -> None:
         self._unsubscribe()
 
     # -- the per-frame flush -------------------------------------------------------------------
     def flush(self) -> None:
-        if not self.pending:
+        if not self.pending or not self.log_pane.is_attached:  # (the app is closing)
             return
         batch = self.pending.copy()
         self.pending.clear()  # the same list: the engine's subscription appends to it
@@ -128,17 +130,19 @@ class Dashboard(App[int]):
                 self.show_shutdown()
         self.merged.extend(logs)  # undecoded: only what a pane shows is ever decoded
         shown = logs if self.selected == ALL else [m for m in logs if m.service == self.selected]
-        self.query_one("#log", LogPane).append_newest(shown, FRAME_LINES)
+        self.log_pane.append_newest(shown, FRAME_LINES)
         if fg_name := self.engine.info.foreground:
             fg = [m for m in logs if m.service == fg_name]
-            self.query_one("#fg", LogPane).append_newest(fg, FRAME_LINES)
+            self.fg_pane.append_newest(fg, FRAME_LINES)
         if rows_changed:
             self.sync_table()
 
     def sync_table(self) -> None:
+        if not self.table.is_attached:  # a late timer while the app closes
+            return
         statuses = [self.rows[n] for n in self.engine.info.order if n in self.rows]
         with self.batch_update():
-            self.query_one(ServicesTable).sync(statuses, self.stats)
+            self.table.sync(statuses, self.stats)
         ready = sum(s.state == "ready" for s in statuses)
         title = f"{self.engine.info.name}: {ready}/{len(statuses)} ready"
         if title != self.title:  # a header repaint only when it says something new
@@ -178,7 +182,7 @@ class Dashboard(App[int]):
     # -- selection -------------------------------------------------------------------------------
     def show(self, name: str) -> None:
         self.selected = name
-        pane = self.query_one("#log", LogPane)
+        pane = self.log_pane
         if name == ALL:
             pane.show_lines("all services", True, newest_lines(list(self.merged), SHOW_LINES))
         else:
@@ -230,7 +234,7 @@ class Dashboard(App[int]):
     def action_select(self, index: int) -> None:
         order = self.engine.info.order
         if 0 < index <= len(order):
-            self.query_one(ServicesTable).select(order[index - 1])
+            self.table.select(order[index - 1])
 
     def action_show_all(self) -> None:
         self.show(ALL)
@@ -241,7 +245,7 @@ class Dashboard(App[int]):
         box.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        pane = self.query_one("#log", LogPane)
+        pane = self.log_pane
         found = pane.search(event.value)
         event.input.add_class("hidden")
         pane.focus()
@@ -251,10 +255,10 @@ class Dashboard(App[int]):
         box = self.query_one("#search", Input)
         if event.key == "escape" and box.has_focus:
             box.add_class("hidden")
-            self.query_one(ServicesTable).focus()
+            self.table.focus()
 
     def action_next_match(self, step: int) -> None:
-        self.query_one("#log", LogPane).next_match(step)
+        self.log_pane.next_match(step)
 
     def action_follow(self) -> None:
         for pane in self.query(LogPane):
@@ -269,7 +273,7 @@ class Dashboard(App[int]):
             pane.timestamps = not pane.timestamps
 
     def action_copy(self) -> None:
-        text = self.query_one("#log", LogPane).visible_text()
+        text = self.log_pane.visible_text()
         self.copy_to_clipboard(text)  # OSC 52: works over ssh and in tmux with set-clipboard
         self.notify(f"copied {text.count(chr(10)) + bool(text)} lines to the clipboard")
 
@@ -295,13 +299,13 @@ class Dashboard(App[int]):
         return [(self.keymap.get(k.id, k.keys), k.description) for k in KEYS]
 
     def action_maximise(self) -> None:
-        fg = self.query_one("#fg", LogPane)
+        fg = self.fg_pane
         fg.toggle_class("maximised")
-        self.query_one("#log", LogPane).set_class(fg.has_class("maximised"), "hidden")
+        self.log_pane.set_class(fg.has_class("maximised"), "hidden")
 
     def action_resize(self, delta: int) -> None:
         self.fg_height = max(10, min(90, self.fg_height + delta))
-        self.query_one("#fg", LogPane).styles.height = f"{self.fg_height}%"
+        self.fg_pane.styles.height = f"{self.fg_height}%"
 
     async def action_quit(self) -> None:
         if self.attached:  # detach: the stack goes on running
@@ -324,7 +328,7 @@ class Dashboard(App[int]):
             yield SystemCommand(
                 f"Show {name} log",
                 f"select {name}",
-                partial(self.query_one(ServicesTable).select, name),
+                partial(self.table.select, name),
             )
         for k in KEYS:
             if k.palette:
