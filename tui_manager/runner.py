@@ -19,6 +19,7 @@ from .base import early_signals
 from .config.config import Config
 from .control.server import ControlServer
 from .control.statedir import StateDir
+from .core.bootstrap import Target
 from .core.engine import Engine
 from .core.supervisor import Supervisor
 
@@ -89,7 +90,7 @@ async def run(
     only: Iterable[str] = (),
     exclude: Iterable[str] = (),
     dev: bool = False,
-    targets: dict[str, Callable[[], object]] | None = None,
+    targets: dict[str, Target] | None = None,
     web_port: int | None = None,
 ) -> int:
     """Run the stack until it stops; return `up`'s exit code. Raises AlreadyRunning."""

@@ -1,4 +1,6 @@
-"""The seed's Python API, fixed: AppProcess and run_processes, against real forked children."""
+"""The seed's API as upstream AutoGPT's own code uses it: subclasses written in its style
+(`service_name` as a property, `run()` and `cleanup()`, `super().__init__()` or no __init__ at
+all), against real processes."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -18,96 +21,256 @@ from tui_manager import AppProcess, run_processes
 REPO = Path(__file__).resolve().parents[2]
 
 
-class Writer(AppProcess):
-    """Writes its pid to a file, then idles (or exits with `code`)."""
-
-    code: int | None = None
+class DatabaseManager(AppProcess):
+    """Upstream's shape: an __init__ that calls super, state set up in run(), cleanup()."""
 
     def __init__(self, where: Path) -> None:
         super().__init__()
         self.where = where
+        self.pool: list[str] | None = None
 
-    def run(self) -> object:
+    @property
+    def service_name(self) -> str:
+        return "DatabaseManager"
+
+    def run(self) -> None:
+        self.pool = ["conn"]
         (self.where / f"{self.service_name}.pid").write_text(str(os.getpid()))
         print(f"{self.service_name} level={os.environ.get('LOG_LEVEL')}", flush=True)
-        if self.code is not None:
-            return self.code
+        while True:
+            time.sleep(1)
+
+    def cleanup(self) -> None:
+        with (self.where / "cleanups").open("a") as f:
+            f.write(f"{self.service_name} {os.getpid()} pool={self.pool}\n")
+
+
+class Scheduler(DatabaseManager):
+    depends_on = ["DatabaseManager"]
+
+    @property
+    def service_name(self) -> str:
+        return "Scheduler"
+
+
+class ExecutionManager(DatabaseManager):
+    depends_on = ["Scheduler"]
+    exit_with: int | None = None
+
+    @property
+    def service_name(self) -> str:
+        return "ExecutionManager"
+
+    def run(self) -> int | None:
+        (self.where / f"{self.service_name}.pid").write_text(str(os.getpid()))
+        if self.exit_with is not None:
+            return self.exit_with
         while True:
             time.sleep(1)
 
 
-def test_service_name_defaults_to_the_class_and_set_log_level_chains(tmp_path):
-    w = Writer(tmp_path)
-    assert w.service_name == "Writer"
-    assert w.set_log_level("warning") is w and w.log_level == "WARNING"
-    assert w.service_config()["env"] == {"LOG_LEVEL": "WARNING"}
+class NoInit(AppProcess):
+    """No __init__ at all, a class-level name, no cleanup: new code needs nothing more."""
+
+    service_name = "no-init"
+    where = "."
+
+    def run(self) -> None:
+        print("quiet please", flush=True)
+        (Path(self.where) / "no-init.pid").write_text(str(os.getpid()))
+        while True:
+            time.sleep(1)
+
+
+class SlowCleanup(DatabaseManager):
+    @property
+    def service_name(self) -> str:
+        return "SlowCleanup"
+
+    def cleanup(self) -> None:
+        (self.where / "cleanup-started").write_text("")
+        deadline = time.monotonic() + 5
+        while not (self.where / "second-signal-sent").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # the second signal lands during cleanup
+        (self.where / "cleanup-finished").write_text("")
+
+
+class Broken(DatabaseManager):
+    @property
+    def service_name(self) -> str:
+        return "Broken"
+
+    def stop(self) -> None:
+        raise RuntimeError("boom")
+
+
+def cleanups(where: Path) -> list[str]:
+    f = where / "cleanups"
+    return f.read_text().splitlines() if f.exists() else []
+
+
+def test_service_name_as_a_property_or_attribute_and_set_log_level_chains(tmp_path):
+    db = DatabaseManager(tmp_path)
+    assert db.service_name == "DatabaseManager" and NoInit().service_name == "no-init"
+    assert db.set_log_level("warning") is db and db.log_level == "WARNING"
+    assert db.service_config()["env"] == {"LOG_LEVEL": "WARNING"}
 
 
 def test_stop_is_idempotent_and_safe_before_start(tmp_path):
-    w = Writer(tmp_path)
-    w.stop()
-    w.stop()
+    db = DatabaseManager(tmp_path)
+    db.stop()
+    db.stop()
 
 
-def test_background_start_and_stop_kill_the_child(tmp_path, monkeypatch):
+def test_background_start_returns_the_childs_pid_and_stop_runs_cleanup_there(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    w = Writer(tmp_path)
-    w.start(background=True)
-    pidfile = tmp_path / "Writer.pid"
-    wait_until_sync(pidfile.exists, 10)
-    pid = int(pidfile.read_text())
-    assert pid_alive(pid) and pid != os.getpid()
-    w.stop()
+    db = DatabaseManager(tmp_path)
+    pid = db.start(background=True)
+    assert pid and pid != os.getpid() and pid_alive(pid)
+    wait_until_sync((tmp_path / "DatabaseManager.pid").exists, 10)
+    assert int((tmp_path / "DatabaseManager.pid").read_text()) == pid  # run() is in that pid
+    db.stop()
     assert not pid_alive(pid)
-    w.stop()  # again: still fine
+    # cleanup() ran once, in the child, with the state run() built there.
+    assert cleanups(tmp_path) == [f"DatabaseManager {pid} pool=['conn']"]
+    db.stop()  # again: still fine
+    assert len(cleanups(tmp_path)) == 1
 
 
 def test_context_manager_stops_on_exit(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with Writer(tmp_path) as w:
-        wait_until_sync((tmp_path / "Writer.pid").exists, 10)
-        pid = int((tmp_path / "Writer.pid").read_text())
-        assert w.service_name == "Writer"
-    assert not pid_alive(pid)
+    with DatabaseManager(tmp_path) as db:
+        wait_until_sync((tmp_path / "DatabaseManager.pid").exists, 10)
+        pid = int((tmp_path / "DatabaseManager.pid").read_text())
+        assert db.service_name == "DatabaseManager"
+    assert not pid_alive(pid) and len(cleanups(tmp_path)) == 1
 
 
-def test_foreground_start_returns_the_exit_code(tmp_path, monkeypatch):
+def test_silent_discards_the_childs_output(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    w = Writer(tmp_path)
-    w.code = 3
-    assert w.start(background=False) == 3
+    log = tmp_path / ".autogpt-dev/logs/no-init.log"
+    p = NoInit()
+    p.where = str(tmp_path)
+    p.start(background=True)  # the positive control: without silent, the line is there
+    wait_until_sync(lambda: log.exists() and "quiet please" in log.read_text(), 10)
+    p.stop()
+    log.unlink()
+    (tmp_path / "no-init.pid").unlink()
+    p.start(background=True, silent=True)
+    wait_until_sync((tmp_path / "no-init.pid").exists, 10)  # it ran...
+    p.stop()
+    assert "quiet please" not in log.read_text()  # ...and said nothing
+
+
+def test_a_second_signal_during_cleanup_is_reported_not_fatal(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    p = SlowCleanup(tmp_path)
+    pid = p.start(background=True)
+    wait_until_sync((tmp_path / "SlowCleanup.pid").exists, 10)
+    os.kill(pid, signal.SIGTERM)
+    wait_until_sync((tmp_path / "cleanup-started").exists, 10)
+    os.kill(pid, signal.SIGTERM)
+    (tmp_path / "second-signal-sent").write_text("")
+    wait_until_sync((tmp_path / "cleanup-finished").exists, 10)  # it finished its cleanup
+    log = tmp_path / ".autogpt-dev/logs/SlowCleanup.log"
+    wait_until_sync(lambda: "cleanup is already underway" in log.read_text(), 10)
+    assert f"[SlowCleanup] Received exit signal {int(signal.SIGTERM)}" in log.read_text()
+    p.stop()
+
+
+def test_foreground_start_runs_the_body_here_and_returns_0(tmp_path):
+    em = ExecutionManager(tmp_path)
+    em.exit_with = 3
+    assert em.start(background=False) == 0  # as upstream: no child, the body ran here
+    assert int((tmp_path / "ExecutionManager.pid").read_text()) == os.getpid()
+    assert cleanups(tmp_path) == ["ExecutionManager " + str(os.getpid()) + " pool=None"]
 
 
 def test_run_processes_orders_by_dependencies_and_returns_the_foreground_code(
     tmp_path, monkeypatch, caplog
 ):
     monkeypatch.chdir(tmp_path)
-
-    class Db(Writer):
-        ready = {"log": "level="}
-
-    class Api(Writer):
-        depends_on = ["Db"]
-
-    class Exec(Writer):
-        depends_on = ["Api"]
-        code = 7
-
-    class Broken(Writer):
-        def stop(self) -> None:
-            raise RuntimeError("boom")
-
-    procs = [Db(tmp_path).set_log_level("warning"), Broken(tmp_path), Api(tmp_path), Exec(tmp_path)]
+    em = ExecutionManager(tmp_path)
+    em.exit_with = 7
+    procs = [
+        DatabaseManager(tmp_path).set_log_level("warning"),
+        Broken(tmp_path),
+        Scheduler(tmp_path),
+        em,
+    ]
     with caplog.at_level(logging.ERROR, logger="tui_manager"):
         assert run_processes(*procs) == 7
     assert "[Broken] unable to stop: boom" in caplog.text  # logged, and the loop went on
     events = (tmp_path / ".autogpt-dev/logs/events.jsonl").read_text()
     spawns = [line for line in events.splitlines() if '"spawn"' in line]
     order = [s.split('"service": "')[1].split('"')[0] for s in spawns]
-    assert order.index("Db") < order.index("Api") < order.index("Exec")
-    assert "Db level=WARNING" in (tmp_path / ".autogpt-dev/logs/Db.log").read_text()
-    for name in ("Db", "Api", "Broken"):
+    assert (
+        order.index("DatabaseManager") < order.index("Scheduler") < order.index("ExecutionManager")
+    )
+    log = (tmp_path / ".autogpt-dev/logs/DatabaseManager.log").read_text()
+    assert "DatabaseManager level=WARNING" in log
+    for name in ("DatabaseManager", "Scheduler", "Broken"):
         assert not pid_alive(int((tmp_path / f"{name}.pid").read_text()))
+    # Every background service ran its cleanup() in its own process when the stack stopped.
+    cleaned = {line.split()[0] for line in cleanups(tmp_path)}
+    assert {"DatabaseManager", "Scheduler", "Broken"} <= cleaned
+
+
+UPSTREAM_APP = """
+import os, sys, time
+from pathlib import Path
+from tui_manager import AppProcess, run_processes
+
+class Service(AppProcess):
+    def run(self):
+        print(self.service_name, "up", flush=True)
+        while True:
+            time.sleep(1)
+
+    def cleanup(self):
+        with open("cleanups", "a") as f:
+            f.write(self.service_name + "\\n")
+
+class DatabaseManager(Service):
+    @property
+    def service_name(self):
+        return "DatabaseManager"
+
+class ExecutionManager(Service):
+    depends_on = ["DatabaseManager"]
+    ready = {"log": "up"}
+
+    @property
+    def service_name(self):
+        return "ExecutionManager"
+
+if __name__ == "__main__":
+    sys.exit(run_processes(DatabaseManager(), ExecutionManager()))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_to_run_processes_runs_every_cleanup(tmp_path, sig):
+    (tmp_path / "app.py").write_text(UPSTREAM_APP)
+    # -W error: on Python 3.12+ forking a process with threads warns; nothing may do that here.
+    proc = subprocess.Popen(
+        [PY, "-W", "error::DeprecationWarning", "app.py"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    log = tmp_path / ".autogpt-dev/logs/events.jsonl"
+    wait_until_sync(lambda: log.exists() and log.read_text().count('"ready"') == 2, 20)
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert sorted((tmp_path / "cleanups").read_text().split()) == [
+        "DatabaseManager",
+        "ExecutionManager",
+    ]
+    assert "DeprecationWarning" not in out and "Traceback" not in out
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -155,3 +318,12 @@ def test_a_script_defining_processes_in_main_works(tmp_path):
     )
     r = subprocess.run([PY, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "Hello  | hello from Hello" in r.stdout
+
+
+def test_an_object_that_cannot_be_pickled_fails_with_the_reason(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    db = DatabaseManager(tmp_path)
+    db.lock = __import__("threading").Lock()  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="cannot be pickled"):
+        db.start(background=True)
+    assert sys.modules  # (the test process is fine)

@@ -24,6 +24,11 @@ def events_path(state_dir: Path) -> Path:
     return logs_dir(state_dir) / "events.jsonl"
 
 
+def payload_path(state_dir: Path, service: str) -> Path:
+    """Where an AppProcess is pickled for its bootstrap (read once, then removed)."""
+    return state_dir / "run" / f"{service}.payload"
+
+
 def pid_file(state_dir: Path) -> Path:
     return state_dir / "manager.pid"
 

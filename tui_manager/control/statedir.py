@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 from ..base import paths
-from ..core.orphan import MANAGER_ONLY_FDS
 
 
 class AlreadyRunning(Exception):
@@ -47,9 +46,8 @@ class StateDir:
         except BlockingIOError:
             os.close(fd)
             raise AlreadyRunning(self.read_pid(), self.path) from None
-        os.set_inheritable(fd, False)
+        os.set_inheritable(fd, False)  # (and every child is exec'd with close_fds)
         self._lock_fd = fd
-        MANAGER_ONLY_FDS.add(fd)  # a forked child must not keep the lock alive
         # Whatever is left here is from a manager that died: the lock says so.
         sock = self.socket_path()
         with contextlib.suppress(FileNotFoundError):
@@ -81,6 +79,5 @@ class StateDir:
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
         if self._lock_fd >= 0:
-            MANAGER_ONLY_FDS.discard(self._lock_fd)
             os.close(self._lock_fd)
             self._lock_fd = -1

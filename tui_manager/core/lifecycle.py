@@ -10,8 +10,9 @@ import contextlib
 import time
 from typing import Protocol
 
+from ..base import paths
 from ..config.config import Config
-from . import policy
+from . import bootstrap, policy
 from .environment import child_env
 from .process import ChildProcess, SpawnError, SpawnSpec
 from .service import Service
@@ -83,9 +84,18 @@ async def wait_for_dependencies(host: Host, svc: Service) -> str | None:
 
 def spawn_spec(host: Host, svc: Service) -> SpawnSpec:
     config = host.config
+    if svc.target is not None:
+        payload = paths.payload_path(config.state_dir, svc.name)
+        try:
+            bootstrap.write_payload(svc.target.process, payload, svc.target.silent)
+        except Exception as e:  # pickle raises several kinds; each is the user's to fix
+            kind = type(svc.target.process).__name__
+            raise SpawnError(f"cannot start {kind}: it cannot be pickled ({e})") from None
+        argv = bootstrap.argv(payload)
+    else:
+        argv = config.argv(svc.name)
     return SpawnSpec(
-        argv=None if svc.target else config.argv(svc.name),
-        target=svc.target,
+        argv=argv,
         cwd=str(config.resolve(svc.spec.cwd)),
         env={
             **child_env(config, svc.name),

@@ -19,9 +19,6 @@ import sys
 
 PR_SET_PDEATHSIG = 1
 _libc: ctypes.CDLL | None = None
-# fds only the manager may hold; a forked (not exec'd) child closes them first, or the watchdog's
-# pipe would stay open after the manager dies.
-MANAGER_ONLY_FDS: set[int] = set()
 
 
 def set_parent_death_signal(sig: int) -> None:
@@ -82,16 +79,11 @@ class Watchdog:
             close_fds=True,
         )
 
-        assert self._proc.stdin is not None
-        self._fd = self._proc.stdin.fileno()
-        MANAGER_ONLY_FDS.add(self._fd)
-
     @property
     def pid(self) -> int:
         return self._proc.pid
 
     def close(self, timeout: float = 5) -> None:
-        MANAGER_ONLY_FDS.discard(self._fd)
         if self._proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self._proc.stdin.close()

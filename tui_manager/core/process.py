@@ -12,14 +12,12 @@ import asyncio
 import contextlib
 import os
 import pty
+import shutil
 import signal
 import subprocess
-import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from ..base.procfs import MARKER_VAR, descendants, marked_pids, pid_alive
 from . import orphan
@@ -36,8 +34,7 @@ class SpawnError(Exception):
 
 @dataclass
 class SpawnSpec:
-    argv: list[str] | None  # exec this, or
-    target: Callable[[], object] | None  # call this in a forked child (the AppProcess API)
+    argv: list[str]  # exec this (an AppProcess: the bootstrap, see bootstrap.py)
     cwd: str
     env: dict[str, str]
     marker: str  # value of MARKER_VAR: "<run id>:<service>"
@@ -140,52 +137,31 @@ def _pgid(pid: int) -> int | None:
 
 
 def _child_setup(parent: int) -> None:
-    # Runs in the child between fork and exec. The session makes terminal signals and our
-    # killpg target the child's group only; PDEATHSIG covers a SIGKILLed manager.
+    # Only where setpriv is missing: Python code between fork and exec (CPython documents it
+    # as unsafe in a process with threads, which the manager is).
     orphan.set_parent_death_signal(signal.SIGTERM)
     if os.getppid() != parent:  # the manager died before prctl took effect
         os._exit(1)
 
 
-def _fd_stream(fd: int) -> TextIO:
-    """A line-buffered text stream on a raw fd, which it does not own."""
-    return open(fd, "w", buffering=1, closefd=False, encoding="utf-8", errors="backslashreplace")
+# util-linux's setpriv sets the parent-death signal and then execs the command: no Python code
+# runs in the forked child. (Debian's base system has it; elsewhere the preexec_fn fallback.)
+SETPRIV = shutil.which("setpriv")
 
 
-def _forked_child(spec: SpawnSpec, out_w: int, err_w: int, parent: int) -> None:
-    """The AppProcess path: run a Python callable in a forked child, then _exit."""
-    code = 1
-    try:
-        os.setsid()
-        _child_setup(parent)
-        for fd in orphan.MANAGER_ONLY_FDS:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        signal.set_wakeup_fd(-1)  # the parent loop's wakeup fd must not be written to from here
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
-            signal.signal(sig, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        os.chdir(spec.cwd)
-        os.environ.clear()
-        os.environ.update(spec.env)
-        # The parent's sys.stdout may not be fd 1 at all (pytest, an IDE, Jupyter replace it):
-        # the child's streams are its own fds 1 and 2, the pipes, line-buffered.
-        sys.stdout, sys.stderr = _fd_stream(1), _fd_stream(2)
-        assert spec.target is not None
-        result = spec.target()
-        code = result if isinstance(result, int) else 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+def resolve(argv0: str, cwd: str, env: dict[str, str]) -> str:
+    """The program `argv0` will run, as execvp finds it; SpawnError with a clear reason."""
+    if "/" in argv0:
+        path = os.path.join(cwd, argv0)
+        if not os.path.exists(path):
+            raise SpawnError(f"command not found: {argv0}")
+        if not os.access(path, os.X_OK) or os.path.isdir(path):
+            raise SpawnError(f"permission denied: {argv0}")
+        return path
+    found = shutil.which(argv0, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise SpawnError(f"command not found: {argv0}")
+    return found
 
 
 async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
@@ -193,7 +169,10 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     loop = asyncio.get_running_loop()
     env = dict(spec.env)
     env[MARKER_VAR] = spec.marker
-    spec = SpawnSpec(spec.argv, spec.target, spec.cwd, env, spec.marker, spec.tty)
+    if not os.path.isdir(spec.cwd):
+        raise SpawnError(f"not a directory: {spec.cwd}")
+    resolve(spec.argv[0], spec.cwd, env)
+    argv = [SETPRIV, "--pdeathsig", "TERM", "--", *spec.argv] if SETPRIV else spec.argv
     parent = os.getpid()
     if spec.tty:
         out_r, out_w = pty.openpty()
@@ -202,39 +181,27 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
     try:
-        if spec.target is not None:
-            pid = os.fork()
-            if pid == 0:
-                _forked_child(spec, out_w, err_w, parent)
-        else:
-            assert spec.argv is not None
-            try:
-                popen = subprocess.Popen(
-                    spec.argv,
-                    cwd=spec.cwd,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out_w,
-                    stderr=err_w,
-                    start_new_session=True,
-                    preexec_fn=lambda: _child_setup(parent),
-                )
-            except FileNotFoundError:
-                raise SpawnError(f"command not found: {spec.argv[0]}") from None
-            except PermissionError:
-                raise SpawnError(f"permission denied: {spec.argv[0]}") from None
-            except NotADirectoryError:
-                raise SpawnError(f"not a directory: {spec.cwd}") from None
-            except OSError as e:
-                raise SpawnError(f"cannot run {spec.argv[0]}: {e.strerror}") from None
-            pid = popen.pid
-            popen.returncode = 0  # we reap it ourselves; keep Popen.__del__ from waiting on it
+        try:
+            popen = subprocess.Popen(
+                argv,
+                cwd=spec.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                start_new_session=True,
+                preexec_fn=None if SETPRIV else lambda: _child_setup(parent),
+            )
+        except OSError as e:
+            raise SpawnError(f"cannot run {spec.argv[0]}: {e.strerror}") from None
+        pid = popen.pid
+        popen.returncode = 0  # we reap it ourselves; keep Popen.__del__ from waiting on it
     finally:
         os.close(out_w)
         if err_w != out_w:
             os.close(err_w)
 
-    child = ChildProcess(pid, spec.marker, list(spec.argv or []))
+    child = ChildProcess(pid, spec.marker, list(spec.argv))
     child._exited = loop.create_future()
     for fd, stream in ((out_r, "stdout"), (err_r, "stderr")):
         if fd >= 0:

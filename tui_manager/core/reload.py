@@ -49,9 +49,9 @@ class Reloader:
             cwd = cfg.resolve(svc.spec.cwd)
             graph = ImportGraph(self.root, [cwd, self.root])
             if svc.target is not None:  # an AppProcess: the module its class lives in
-                owner = getattr(svc.target, "__self__", svc.target)
                 with contextlib.suppress(TypeError, OSError):
-                    files |= graph.closure([Path(inspect.getfile(type(owner))).resolve()], [])
+                    source = inspect.getfile(type(svc.target.process))
+                    files |= graph.closure([Path(source).resolve()], [])
             else:
                 scripts, modules = entry_points(cfg.argv(name), cwd)
                 files |= graph.closure(scripts, modules)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config.spec import ServiceSpec
+from .bootstrap import Target
 from .logs import ServiceLog
 from .probes import Probe
 from .process import ChildProcess
@@ -21,7 +21,7 @@ class Service:
     spec: ServiceSpec
     log: ServiceLog
     foreground: bool = False
-    target: Callable[[], object] | None = None  # AppProcess body, instead of a command
+    target: Target | None = None  # an AppProcess, instead of a command
     ready_probe: Probe | None = None
     health_probe: Probe | None = None
     state: State = State.PENDING

@@ -12,13 +12,14 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
 from ..base import graph, paths
 from ..config.config import Config
 from . import lifecycle, probes
+from .bootstrap import Target
 from .engine import EngineInfo, UnknownService
 from .environment import child_env
 from .events import (
@@ -47,7 +48,7 @@ class Supervisor:
         config: Config,
         only: Iterable[str] = (),
         exclude: Iterable[str] = (),
-        targets: dict[str, Callable[[], object]] | None = None,
+        targets: dict[str, Target] | None = None,
         ring_lines: int = 5000,
     ) -> None:
         self.config = config

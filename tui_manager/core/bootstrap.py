@@ -1,0 +1,67 @@
+"""How an AppProcess runs in its own process, started by exec (never by fork from the manager,
+which has threads): `python -m tui_manager.core.bootstrap PAYLOAD`.
+
+The payload file (mode 0600, removed once read) holds multiprocessing's preparation data (so a
+class defined in the user's `__main__` script unpickles, exactly as with the `spawn` and
+`forkserver` start methods) and then the pickled process object. This is upstream AutoGPT's
+contract: the object must be picklable when started, and a script defining one needs an
+`if __name__ == "__main__":` guard.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    """An AppProcess to run as a service (any picklable object with execute_run_command)."""
+
+    process: object
+    silent: bool = False
+
+
+def argv(payload: Path) -> list[str]:
+    return [sys.executable, "-m", "tui_manager.core.bootstrap", str(payload)]
+
+
+def write_payload(process: object, path: Path, silent: bool = False) -> None:
+    """Manager side. Raises TypeError/pickle errors for an object that cannot be pickled."""
+    from multiprocessing import spawn
+
+    prep = spawn.get_preparation_data(getattr(process, "service_name", "app"))
+    for key in ("dir", "orig_dir", "authkey", "log_to_stderr", "log_level", "start_method"):
+        prep.pop(key, None)  # our cwd, logging and signals are the service's, not the parent's
+    body = pickle.dumps((process, silent))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(prep, f)
+        f.write(body)
+
+
+def read_payload(path: Path) -> tuple[Any, bool]:
+    """Child side: prepare __main__ as multiprocessing does, then unpickle the process."""
+    from multiprocessing import spawn
+
+    with path.open("rb") as f:
+        prep = pickle.load(f)
+        spawn.prepare(prep)
+        process, silent = pickle.load(f)
+    path.unlink(missing_ok=True)
+    return process, bool(silent)
+
+
+def main(argv: list[str]) -> int:
+    process, silent = read_payload(Path(argv[1]))
+    code = process.execute_run_command(silent)
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
