@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 class DatabaseManager(AppProcess):
     """Upstream's shape: an __init__ that calls super, state set up in run(), cleanup()."""
 
+    ready = {"log": "level="}  # ours: dependents wait until it has really started
+
     def __init__(self, where: Path) -> None:
         super().__init__()
         self.where = where
@@ -55,6 +57,7 @@ class Scheduler(DatabaseManager):
 
 class ExecutionManager(DatabaseManager):
     depends_on = ["Scheduler"]
+    ready = None
     exit_with: int | None = None
 
     @property
@@ -199,6 +202,7 @@ def test_run_processes_orders_by_dependencies_and_returns_the_foreground_code(
         Scheduler(tmp_path),
         em,
     ]
+    em.depends_on = ["Scheduler", "Broken"]  # (so every background one has run when it ends)
     with caplog.at_level(logging.ERROR, logger="tui_manager"):
         assert run_processes(*procs) == 7
     assert "[Broken] unable to stop: boom" in caplog.text  # logged, and the loop went on
@@ -261,8 +265,15 @@ def test_a_signal_to_run_processes_runs_every_cleanup(tmp_path, sig):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    log = tmp_path / ".autogpt-dev/logs/events.jsonl"
-    wait_until_sync(lambda: log.exists() and log.read_text().count('"ready"') == 2, 20)
+    logs = tmp_path / ".autogpt-dev/logs"
+    wait_until_sync(
+        lambda: all(
+            (logs / f"{n}.log").exists() and "up" in (logs / f"{n}.log").read_text()
+            for n in ("DatabaseManager", "ExecutionManager")
+        ),
+        20,
+        "both running",
+    )
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out

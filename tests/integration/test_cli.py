@@ -39,12 +39,13 @@ class Up:
     def __init__(self, cwd: Path, *args: str) -> None:
         self.cwd = cwd
         self.out = cwd / "up.out"
-        self.proc = subprocess.Popen(
-            [PY, "-m", "tui_manager", "up", "--headless", *args],
-            cwd=cwd,
-            stdout=self.out.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        with self.out.open("w") as out:  # the child has its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [PY, "-m", "tui_manager", "up", "--headless", *args],
+                cwd=cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def output(self) -> str:
         return self.out.read_text()
@@ -305,12 +306,13 @@ def test_the_seed_example_config_runs_and_stops_in_reverse_order(tmp_path):
         "PATH": f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}",
     }
     out = tmp_path / "out.txt"
-    proc = subprocess.Popen(
-        [PY, "-m", "tui_manager", "up", "--headless", "-c", str(repo / "examples/seed.toml")],
-        env=env,
-        stdout=out.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [PY, "-m", "tui_manager", "up", "--headless", "-c", str(repo / "examples/seed.toml")],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     wait_until_sync(lambda: "execution_manager ready" in out.read_text(), 20)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(20) == 0

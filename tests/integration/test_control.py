@@ -43,7 +43,10 @@ def raw(up: Up, payload: bytes, read: bool = True) -> bytes:
         s.settimeout(10)
         s.connect(str(up.cwd / ".autogpt-dev/control.sock"))
         s.sendall(payload)
-        return s.makefile("rb").readline() if read else b""
+        if not read:
+            return b""
+        with s.makefile("rb") as f:
+            return f.readline()
 
 
 def test_logs_follow_receives_lines_as_they_are_written(up: Up):
@@ -60,7 +63,7 @@ def test_logs_follow_receives_lines_as_they_are_written(up: Up):
         assert numbers == list(range(numbers[0], numbers[0] + 21))  # in order, none skipped
     finally:
         follower.send_signal(signal.SIGINT)
-        follower.wait(10)
+        follower.communicate(timeout=10)  # (closes its pipe)
 
 
 def test_ten_followers_and_status_polling_at_once(up: Up):
@@ -84,7 +87,7 @@ def test_ten_followers_and_status_polling_at_once(up: Up):
     finally:
         for f in followers:
             f.kill()
-            f.wait()
+            f.communicate()
 
 
 def test_events_stream_sends_snapshot_then_live_events(up: Up):

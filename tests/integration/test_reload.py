@@ -1,43 +1,67 @@
-"""Dev mode against a real temporary project of three services sharing a module."""
+"""Dev mode against a real temporary project of three services sharing a module, edited the ways
+real editors, formatters and git write files. No fixed sleeps: a "nothing else restarted" is
+asserted after a positive control (a later edit whose restart proves every earlier change has
+been acted on)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import os
+import subprocess
+import tempfile
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PY, wait_until
-from tests.helpers import row, state
+from tests.helpers import Recorder, row, state
 from tui_manager.config import load
-from tui_manager.core.events import Lifecycle, Message
 from tui_manager.core.imports import ImportGraph, entry_points
 from tui_manager.core.reload import Reloader
 from tui_manager.core.supervisor import Supervisor
 
 SERVICE = textwrap.dedent("""
-    import time
+    import json, os, time
     from app import shared
-    print("{name} up", shared.VERSION, flush=True)
+    greeting = json.dumps({{"GREETING": os.environ.get("GREETING")}})
+    print("{name} up", shared.VERSION, greeting, flush=True)
     while True:
         time.sleep(1)
 """)
+NAMES = ("one", "two", "three")
 
 
-def make_project(root: Path) -> Path:
+def make_project(root: Path, modules: int = 0) -> Path:
     (root / "app").mkdir()
     (root / "app" / "__init__.py").write_text("")
     (root / "app" / "shared.py").write_text("VERSION = 1\n")
     (root / "app" / "unrelated.py").write_text("X = 1\n")
-    for name in ("one", "two", "three"):
+    (root / "app" / "control.py").write_text("C = 1\n")  # imported by `three`: the control
+    for name in NAMES:
         (root / "app" / f"{name}.py").write_text(SERVICE.format(name=name))
+    three = root / "app" / "three.py"
+    three.write_text("from app import control\n" + three.read_text())
+    if modules:  # `one` and `two` import a package of many modules (for the git checkout)
+        pkg = root / "app" / "many"
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text(
+            "".join(f"from app.many import m{i}\n" for i in range(modules))
+        )
+        for i in range(modules):
+            (pkg / f"m{i}.py").write_text(f"V = {i}\n")
+        for name in ("one", "two"):
+            f = root / "app" / f"{name}.py"
+            f.write_text("from app import many\n" + f.read_text())
+    (root / ".env").write_text("GREETING=hello\n")
+    (root / ".gitignore").write_text(".env\n.autogpt-dev/\n")  # as almost every project has it
     cfg = root / "autogpt-dev.toml"
     cfg.write_text(
         "".join(
             f'[services.{n}]\ncommand = "{PY} -m app.{n}"\nready = {{ log = "{n} up" }}\n'
-            for n in ("one", "two", "three")
+            for n in NAMES
         )
     )
     return cfg
@@ -45,36 +69,37 @@ def make_project(root: Path) -> Path:
 
 @asynccontextmanager
 async def dev_stack(
-    root: Path, prepare: Callable[[Path], None] | None = None
-) -> AsyncIterator[tuple[Supervisor, list[Message]]]:
-    cfg = make_project(root)
+    root: Path, prepare: Callable[[Path], None] | None = None, modules: int = 0
+) -> AsyncIterator[tuple[Supervisor, Recorder]]:
+    cfg = make_project(root, modules)
     if prepare:
         prepare(root)
     sup = Supervisor(load(cfg))
-    seen: list[Message] = []
-    sup.bus.subscribe(seen.append)
+    seen = Recorder(sup)
     await sup.start()
     reloader = Reloader(sup)
-    await reloader.start()
     try:
         await wait_until(lambda: all(s.state == "ready" for s in sup.snapshot()), 15)
-        await wait_until(
-            lambda: any(isinstance(m, Lifecycle) and m.event == "watching" for m in seen), 5
-        )
-        await asyncio.sleep(0.3)  # let the OS watcher arm before the first edit
+        await reloader.start()  # returns once the watcher is armed
+        assert [e.extra.get("armed", True) for e in seen.lifecycle(None, "watching")] == [True]
         yield sup, seen
     finally:
         await reloader.stop()
         sup.request_shutdown()
-        await asyncio.wait_for(sup.wait(), 20)
+        await sup.wait()
 
 
-def pids(sup: Supervisor) -> dict[str, int]:
-    return {n: s.child.pid for n, s in sup.services.items() if s.child}  # type: ignore[misc]
+def spawns(sup: Supervisor) -> dict[str, int]:
+    return {r.name: r.spawns for r in sup.snapshot()}
 
 
-def reloads(seen: list[Message]) -> list[str]:
-    return [m.service for m in seen if isinstance(m, Lifecycle) and m.event == "reload"]  # type: ignore[misc]
+async def control(root: Path, sup: Supervisor, value: int) -> None:
+    """The positive control: edit the file only `three` imports and wait for that restart.
+    Changes are acted on in order, so every earlier one has been handled once it is ready."""
+    before = row(sup, "three").spawns
+    (root / "app" / "control.py").write_text(f"C = {value}\n")
+    await wait_until(lambda: row(sup, "three").spawns == before + 1, 10, "the control restart")
+    await wait_until(lambda: state(sup, "three") == "ready", 10)
 
 
 def test_watch_set_is_the_import_closure(tmp_path):
@@ -87,34 +112,142 @@ def test_watch_set_is_the_import_closure(tmp_path):
 
 async def test_editing_one_service_restarts_only_it(tmp_path):
     async with dev_stack(tmp_path) as (sup, seen):
-        before = pids(sup)
-        (tmp_path / "app" / "two.py").write_text(SERVICE.format(name="two") + "\n# edit\n")
+        before = {r.name: r.pid for r in sup.snapshot()}
+        (tmp_path / "app" / "two.py").write_text(SERVICE.format(name="two") + "X = 2\n")
         await wait_until(lambda: row(sup, "two").spawns == 2, 5, "two restarted")
-        await wait_until(lambda: state(sup, "two") == "ready", 10)
-        after = pids(sup)
-        assert after["two"] != before["two"]
-        assert after["one"] == before["one"] and after["three"] == before["three"]
-        assert reloads(seen) == ["two"]
+        await control(tmp_path, sup, 2)
+        after = {r.name: r.pid for r in sup.snapshot()}
+        assert after["two"] != before["two"] and after["one"] == before["one"]
+        assert [e.service for e in seen.lifecycle(event="reload")] == ["two", "three"]
 
 
-async def test_editing_the_shared_module_restarts_all_three_once(tmp_path):
-    async with dev_stack(tmp_path) as (sup, seen):
-        shared = tmp_path / "app" / "shared.py"
-        for i in range(50):  # a save storm: one restart per service
-            shared.write_text(f"VERSION = {i}\n")
-        await wait_until(lambda: all(s.spawns >= 2 for s in sup.snapshot()), 5)
+# The ways files really get written. Each is one burst: each affected service restarts once.
+def truncate_and_write(path: Path, text: str) -> None:
+    with path.open("w") as f:  # in place: the file is empty for a moment
+        f.flush()
+        for part in (text[: len(text) // 2], text[len(text) // 2 :]):
+            f.write(part)
+            f.flush()
+
+
+def temp_then_rename(path: Path, text: str) -> None:
+    # vim without backupcopy: a probe file, a backup, a new file renamed over the old one.
+    (path.parent / "4913").write_text("")
+    (path.parent / "4913").unlink()
+    os.rename(path, path.with_name(path.name + "~"))
+    path.write_text(text)
+    path.with_name(path.name + "~").unlink()
+
+
+def jetbrains_safe_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + "___jb_tmp___")
+    old = path.with_name(path.name + "___jb_old___")
+    tmp.write_text(text)
+    os.rename(path, old)
+    os.rename(tmp, path)
+    old.unlink()
+
+
+def atomic_replace(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def save_storm(path: Path, text: str) -> None:
+    for i in range(30):  # an editor autosaving on every keystroke
+        path.write_text(text + f"# {'x' * i}\n")
+
+
+PATTERNS = {
+    "truncate-and-write": truncate_and_write,
+    "temp-then-rename": temp_then_rename,
+    "jetbrains-safe-write": jetbrains_safe_write,
+    "atomic-replace": atomic_replace,
+    "save-storm-30-writes": save_storm,
+}
+
+
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+async def test_each_save_pattern_restarts_each_affected_service_once(tmp_path, pattern):
+    async with dev_stack(tmp_path) as (sup, _):
+        PATTERNS[pattern](tmp_path / "app" / "shared.py", "VERSION = 2\n")
+        await wait_until(lambda: all(n >= 2 for n in spawns(sup).values()), 5, "all three")
         await wait_until(lambda: all(s.state == "ready" for s in sup.snapshot()), 10)
-        await asyncio.sleep(0.5)  # any late, duplicate restart would show up here
-        assert sorted(reloads(seen)) == ["one", "three", "two"]
-        assert all(s.spawns == 2 for s in sup.snapshot())
+        await control(tmp_path, sup, 2)
+        assert spawns(sup) == {"one": 2, "two": 2, "three": 3}, pattern
 
 
-async def test_editing_an_unimported_file_restarts_nothing(tmp_path):
-    async with dev_stack(tmp_path) as (_, seen):
+async def test_a_formatter_rewriting_the_file_after_the_save_restarts_once(tmp_path):
+    async with dev_stack(tmp_path) as (sup, _):
+        shared = tmp_path / "app" / "shared.py"
+        shared.write_text("VERSION=2\n")  # the save
+        await wait_until(lambda: all(n == 2 for n in spawns(sup).values()), 5)
+        await wait_until(lambda: all(s.state == "ready" for s in sup.snapshot()), 10)
+        shared.write_text("VERSION = 2  # formatted\n")  # the formatter: same code
+        await control(tmp_path, sup, 2)
+        assert spawns(sup) == {"one": 2, "two": 2, "three": 3}
+        shared.write_text("VERSION = 3\n")  # and a real change still restarts
+        await wait_until(lambda: row(sup, "one").spawns == 3, 5)
+
+
+async def test_git_checkout_of_50_files_restarts_each_affected_service_once(tmp_path):
+    async with dev_stack(tmp_path, modules=50) as (sup, _):
+        git = ["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(tmp_path)]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", "base"], check=True)
+        subprocess.run([*git, "checkout", "-qb", "feature"], check=True)
+        for i in range(50):
+            (tmp_path / "app" / "many" / f"m{i}.py").write_text(f"V = {i * 10}\n")
+        subprocess.run([*git, "commit", "-qam", "feature"], check=True)
+        await wait_until(lambda: row(sup, "one").spawns == 2, 10)  # (that commit's own writes)
+        await control(tmp_path, sup, 2)
+        subprocess.run([*git, "checkout", "-q", "master"], check=True)  # 50 files at once
+        await wait_until(lambda: row(sup, "one").spawns == 3 and row(sup, "two").spawns == 3, 10)
+        await control(tmp_path, sup, 3)
+        assert spawns(sup) == {"one": 3, "two": 3, "three": 3}
+
+
+async def test_an_unimported_file_restarts_nothing(tmp_path):
+    async with dev_stack(tmp_path) as (sup, seen):
         (tmp_path / "app" / "unrelated.py").write_text("X = 2\n")
         (tmp_path / "notes.txt").write_text("hello")
-        await asyncio.sleep(1.0)  # nothing must happen: wait out debounce + a restart's time
-        assert reloads(seen) == []
+        await control(tmp_path, sup, 2)
+        assert [e.service for e in seen.lifecycle(event="reload")] == ["three"]
+
+
+async def test_dotenv_edits_reach_the_restarted_services_though_gitignored(tmp_path):
+    async with dev_stack(tmp_path) as (sup, _):
+        assert '"GREETING": "hello"' in sup.history("one", 1)[0].text
+        env = tmp_path / ".env"
+        env.write_text("GREETING=bonjour\n")
+        await wait_until(lambda: all(n == 2 for n in spawns(sup).values()), 10, "all restarted")
+        await wait_until(lambda: all(s.state == "ready" for s in sup.snapshot()), 10)
+        for name in NAMES:  # the new value, not the one the manager started with
+            assert '"GREETING": "bonjour"' in sup.history(name, 1)[0].text
+        assert "GREETING" not in os.environ  # and the manager's own environment is untouched
+        env.write_text("# the greeting\nGREETING=bonjour\n")  # same values: nothing to do
+        await control(tmp_path, sup, 2)
+        assert spawns(sup) == {"one": 2, "two": 2, "three": 3}
+
+
+async def test_a_service_env_file_restarts_only_its_service(tmp_path):
+    def prepare(root: Path) -> None:
+        (root / "two.env").write_text("GREETING=hi two\n")
+        cfg = root / "autogpt-dev.toml"
+        cfg.write_text(
+            cfg.read_text().replace("[services.two]\n", '[services.two]\nenv_file = "two.env"\n')
+        )
+
+    async with dev_stack(tmp_path, prepare) as (sup, _):
+        (tmp_path / "two.env").write_text("GREETING=hey two\n")
+        await wait_until(lambda: row(sup, "two").spawns == 2, 10)
+        await wait_until(lambda: state(sup, "two") == "ready", 10)
+        assert '"GREETING": "hey two"' in sup.history("two", 1)[0].text
+        await control(tmp_path, sup, 2)
+        assert spawns(sup) == {"one": 1, "two": 2, "three": 2}
 
 
 async def test_broken_edit_fails_then_fix_recovers(tmp_path):
@@ -128,12 +261,12 @@ async def test_broken_edit_fails_then_fix_recovers(tmp_path):
 
 async def test_config_edit_adds_a_service_and_keeps_the_others(tmp_path):
     async with dev_stack(tmp_path) as (sup, _):
-        before = pids(sup)
+        before = {r.name: r.pid for r in sup.snapshot()}
         cfg = tmp_path / "autogpt-dev.toml"
         cfg.write_text(cfg.read_text() + f'[services.four]\ncommand = "{PY} -m app.one"\n')
-        await wait_until(lambda: "four" in sup.services, 5, "four added")
+        await wait_until(lambda: "four" in sup.info.order, 5, "four added")
         await wait_until(lambda: state(sup, "four") == "ready", 10)
-        assert {n: p for n, p in pids(sup).items() if n != "four"} == before
+        assert {r.name: r.pid for r in sup.snapshot() if r.name != "four"} == before
 
 
 async def test_invalid_config_edit_keeps_the_stack(tmp_path):
@@ -142,7 +275,8 @@ async def test_invalid_config_edit_keeps_the_stack(tmp_path):
         cfg.write_text(cfg.read_text() + "[services.bad]\n")
         await wait_until(
             lambda: any(
-                getattr(m, "lines", None) and "config not applied" in m.lines[0] for m in seen
+                getattr(m, "lines", None) and "config not applied" in m.lines[0]
+                for m in seen.messages
             ),
             5,
         )
@@ -162,12 +296,22 @@ def test_entry_points_of_launchers(tmp_path):
 
 async def test_gitignored_files_never_restart_anything(tmp_path):
     def prepare(root: Path) -> None:
-        (root / ".gitignore").write_text("app/generated.py\n")
+        (root / ".gitignore").write_text(".env\napp/generated.py\n")
         (root / "app" / "generated.py").write_text("X = 1\n")
         one = root / "app" / "one.py"
         one.write_text("from app import generated\n" + one.read_text())
 
-    async with dev_stack(tmp_path, prepare) as (_, seen):
+    async with dev_stack(tmp_path, prepare) as (sup, seen):
         (tmp_path / "app" / "generated.py").write_text("X = 2\n")  # imported, but ignored
-        await asyncio.sleep(1.0)  # nothing must happen: wait out debounce + a restart's time
-        assert reloads(seen) == []
+        await control(tmp_path, sup, 2)
+        assert [e.service for e in seen.lifecycle(event="reload")] == ["three"]
+
+
+async def test_a_stopped_service_stays_stopped_through_edits(tmp_path):
+    async with dev_stack(tmp_path) as (sup, _):
+        await sup.stop_service("one")
+        (tmp_path / "app" / "shared.py").write_text("VERSION = 5\n")
+        await wait_until(lambda: row(sup, "two").spawns == row(sup, "three").spawns == 2, 5)
+        await wait_until(lambda: state(sup, "three") == "ready", 10)  # the others restarted
+        await control(tmp_path, sup, 2)
+        assert state(sup, "one") == "stopped" and row(sup, "one").spawns == 1

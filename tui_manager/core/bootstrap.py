@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,16 @@ def read_payload(path: Path) -> tuple[Any, bool]:
 
 
 def main(argv: list[str]) -> int:
+    # A stop can come while we are still unpickling and importing: record it from the first
+    # line, so that it ends the service the same way as later (cleanup once, exit 0).
+    early: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, frame: early.append(number))
     process, silent = read_payload(Path(argv[1]))
+    if early:
+        process._shutting_down = True
+        process.cleanup()
+        return 0
     code = process.execute_run_command(silent)
     return code if isinstance(code, int) else 0
 

@@ -94,11 +94,12 @@ def spawn_spec(host: Host, svc: Service) -> SpawnSpec:
         argv = bootstrap.argv(payload)
     else:
         argv = config.argv(svc.name)
+    svc.base_env = child_env(config, svc.name)  # read from the disk now: .env edits apply
     return SpawnSpec(
         argv=argv,
         cwd=str(config.resolve(svc.spec.cwd)),
         env={
-            **child_env(config, svc.name),
+            **svc.base_env,
             "AUTOGPT_DEV_SERVICE": svc.name,
             "AUTOGPT_DEV_STATE_DIR": str(config.state_dir),
         },

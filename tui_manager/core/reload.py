@@ -1,10 +1,15 @@
 """Dev mode: one watcher for the whole stack; a change restarts only the services that run it.
 
 Watch sets: for a Python service, the project files its entry module imports (transitively,
-see imports.py), plus its env_file and the project's .env. `watch = [globs]` in the config
-replaces that default; put "@imports" among the globs to extend it instead. The config file
-itself is re-read on change and the difference applied; an invalid edit is reported and the
-running stack kept as it is.
+see imports.py). `watch = [globs]` replaces that default; put "@imports" among them to extend
+it. The files a service's environment comes from (the project's .env, its env_file) are watched
+whatever .gitignore says, and an edit restarts exactly the services whose environment it
+changes. The config file is re-read on change and the difference applied; an invalid edit is
+reported and the running stack kept as it is.
+
+One burst, one restart: every batch of changes re-arms a short quiet timer, and when it fires
+the whole burst is acted on at once. A change that does not change a file's meaning (fingerprint
+.py) restarts nothing, so a formatter rewriting the file right after the save costs nothing.
 """
 
 from __future__ import annotations
@@ -21,24 +26,39 @@ from watchfiles import DefaultFilter, awatch
 
 from ..config.errors import ConfigError
 from ..config.load import load
+from .environment import child_env
 from .events import Lifecycle, LogLines
+from .fingerprint import Seen
 from .imports import ImportGraph, entry_points
+from .states import State
 from .supervisor import Supervisor
 
 IMPORTS_TOKEN = "@imports"
-EDITOR_TEMP = ("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", "*.tmp", "*.bak")
+EDITOR_TEMP = (
+    *("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", "*.tmp", "*.bak", "*.orig"),
+    *("*___jb_tmp___", "*___jb_old___", ".~lock.*", "*.crswap", ".goutputstream-*"),
+)
+QUIET = 0.04  # seconds without new changes that end a burst
+ARMED_TIMEOUT = 10.0
+SENTINEL = ".watch-armed"
 
 
 class Reloader:
-    def __init__(self, sup: Supervisor, debounce_ms: int = 300, step_ms: int = 50) -> None:
+    def __init__(self, sup: Supervisor, debounce_ms: int = 300, step_ms: int = 30) -> None:
         self.sup = sup
         self.root = sup.config.root
         self.debounce_ms, self.step_ms = debounce_ms, step_ms
         self.watch_sets: dict[str, set[Path]] = {}
         self._stop = asyncio.Event()
+        self._armed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._pending: set[Path] = set()
         self._restarts: dict[str, asyncio.Task[None]] = {}
+        self._seen = Seen()
+        self._sentinel = sup.config.state_dir / SENTINEL
 
+    # ---- what is watched -----------------------------------------------------------------------
     def compute(self, name: str) -> set[Path]:
         """The files whose change restarts `name` (globs are matched separately)."""
         cfg = self.sup.config
@@ -55,20 +75,23 @@ class Reloader:
             else:
                 scripts, modules = entry_points(cfg.argv(name), cwd)
                 files |= graph.closure(scripts, modules)
-            if files or svc.target is not None:
-                files.add((self.root / cfg.manager.env_file).resolve())
-            files.update(path for path, _ in cfg.env_files(name))
         for pattern in explicit or []:
             if pattern != IMPORTS_TOKEN and not any(c in pattern for c in "*?["):
                 files.add(cfg.resolve(pattern))
         return files
 
+    def env_files(self) -> set[Path]:
+        """Every file a service's environment comes from: watched whatever .gitignore says."""
+        cfg = self.sup.config
+        files = {path for name in self.sup.services for path, _ in cfg.env_files(name)}
+        if cfg.dotenv is not None:
+            files.add(cfg.dotenv.resolve())
+        return {f.resolve() for f in files}
+
     def affected(self, changed: set[Path]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for name in self.sup.services:
-            globs = [
-                g for g in self.sup.services[name].spec.watch or () if any(c in g for c in "*?[")
-            ]
+        for name, svc in self.sup.services.items():
+            globs = [g for g in svc.spec.watch or () if any(c in g for c in "*?[")]
             hits = []
             for path in changed:
                 rel = (
@@ -82,19 +105,36 @@ class Reloader:
                 out[name] = sorted(hits)
         return out
 
+    # ---- running -------------------------------------------------------------------------------
     async def start(self) -> None:
+        """Start watching; returns once the watcher is armed (and says so: `watching`)."""
         for name in self.sup.services:
             self.watch_sets[name] = self.compute(name)
+        self._sentinel.parent.mkdir(parents=True, exist_ok=True)
         self._task = asyncio.get_running_loop().create_task(self._watch())
+        deadline = time.monotonic() + ARMED_TIMEOUT
+        while not self._armed.is_set() and time.monotonic() < deadline:
+            self._sentinel.write_text(str(time.time()))  # seen once the watcher is in place
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._armed.wait(), 0.05)
+        watched = set().union(*self.watch_sets.values(), self.env_files())
+        extra = {"files": len(watched), "root": str(self.root)}
+        if not self._armed.is_set():
+            extra["armed"] = False  # (a watcher that never reported: say so, do not pretend)
+        self.sup.bus.publish(Lifecycle(None, "watching", None, extra))
 
     async def stop(self) -> None:
         self._stop.set()
+        if self._timer:
+            self._timer.cancel()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         for t in self._restarts.values():
             t.cancel()
+        with contextlib.suppress(OSError):
+            self._sentinel.unlink()
 
     def _filter(self) -> DefaultFilter:
         state_dir = self.sup.config.state_dir
@@ -105,14 +145,17 @@ class Reloader:
             if gitignore.is_file()
             else None
         )
+        sentinel = str(self._sentinel)
 
         def accept(change: object, path: str) -> bool:
-            name = Path(path).name
-            if any(fnmatch.fnmatch(name, p) for p in EDITOR_TEMP) or name.endswith(".pyc"):
+            if path == sentinel:
+                return True
+            p = Path(path)
+            if any(fnmatch.fnmatch(p.name, pat) for pat in EDITOR_TEMP) or p.suffix == ".pyc":
                 return False
-            rel = (
-                Path(path).relative_to(self.root) if Path(path).is_relative_to(self.root) else None
-            )
+            if p.resolve() in self.env_files():  # .env is in .gitignore almost everywhere
+                return True
+            rel = p.relative_to(self.root) if p.is_relative_to(self.root) else None
             if ignored is not None and rel is not None and ignored.match_file(rel.as_posix()):
                 return False
             return bool(default(change, path))  # type: ignore[arg-type]
@@ -120,28 +163,56 @@ class Reloader:
         return accept  # type: ignore[return-value]
 
     async def _watch(self) -> None:
-        watched = set().union(*self.watch_sets.values()) if self.watch_sets else set()
-        self.sup.bus.publish(
-            Lifecycle(None, "watching", None, {"files": len(watched), "root": str(self.root)})
-        )
+        paths = [self.root]
+        if not self._sentinel.is_relative_to(self.root):
+            paths.append(self._sentinel.parent)
         async for changes in awatch(
-            self.root,
+            *paths,
             watch_filter=self._filter(),
             debounce=self.debounce_ms,
             step=self.step_ms,
             stop_event=self._stop,
             yield_on_timeout=False,
         ):
-            changed = {Path(p).resolve() for _, p in changes}
-            if self.sup.shutting_down:
-                return
-            if self.sup.config.path in changed:
-                await self._reload_config()
-            for name, files in self.affected(changed).items():
-                self._restart(name, files)
+            batch = {Path(p).resolve() for _, p in changes}
+            if self._sentinel.resolve() in batch:
+                self._armed.set()
+                batch.discard(self._sentinel.resolve())
+            if not batch or self.sup.shutting_down:
+                continue
+            self._pending |= batch  # the burst grows; it is acted on once it is quiet
+            if self._timer:
+                self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_later(QUIET, self._burst_over)
+
+    def _burst_over(self) -> None:
+        changed, self._pending = self._pending, set()
+        self.sup.spawn_task(self._act(changed))
+
+    async def _act(self, changed: set[Path]) -> None:
+        if self.sup.shutting_down:
+            return
+        restart: dict[str, list[str]] = {}
+        env_files = self.env_files()
+        touched_env = changed & env_files
+        if self.sup.config.path in changed or (self.sup.config.dotenv in touched_env):
+            for name in await self._reload_config():
+                restart.setdefault(name, []).append(self.sup.config.path.name)
+        if touched_env:
+            names = ", ".join(sorted(p.name for p in touched_env))
+            for name, svc in self.sup.services.items():
+                if svc.base_env is not None and child_env(self.sup.config, name) != svc.base_env:
+                    restart.setdefault(name, []).append(names)
+        code = {p for p in changed - env_files - {self.sup.config.path} if self._seen.changed(p)}
+        for name, files in self.affected(code).items():
+            restart.setdefault(name, []).extend(files)
+        for name, files in restart.items():
+            target = self.sup.services.get(name)
+            if target is not None and target.state != State.STOPPED:  # a user's stop stands
+                self._restart(name, sorted(set(files)))
 
     def _restart(self, name: str, files: list[str]) -> None:
-        # A newer change supersedes a restart still in flight instead of queueing behind it.
+        # A newer burst supersedes a restart still in flight instead of queueing behind it.
         old = self._restarts.pop(name, None)
         if old and not old.done():
             old.cancel()
@@ -155,17 +226,17 @@ class Reloader:
 
         self._restarts[name] = asyncio.get_running_loop().create_task(go())
 
-    async def _reload_config(self) -> None:
+    async def _reload_config(self) -> list[str]:
+        """Apply an edited config (or .env, which it interpolates); the names to restart."""
         try:
             new = load(self.sup.config.path)
         except ConfigError as e:
             lines = [f"config not applied, the stack keeps running: {p}" for p in e.problems]
             self.sup.bus.publish(LogLines.text("system", "system", lines))
-            return
+            return []
         added, changed, removed = await self.sup.apply_config(new)
         for name in removed:
             self.watch_sets.pop(name, None)
         for name in added:
             self.watch_sets[name] = self.compute(name)
-        for name in changed:
-            self._restart(name, ["config"])
+        return changed

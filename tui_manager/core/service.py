@@ -38,6 +38,7 @@ class Service:
     started_at: float | None = None
     ready_at: float | None = None
     stop_requested: bool = False
+    base_env: dict[str, str] | None = None  # the environment it was spawned with (ours aside)
 
     def status(self, depends_on: dict[str, str]) -> ServiceStatus:
         return ServiceStatus(
