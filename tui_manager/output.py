@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 
 BOUND = 8 << 20  # bytes waiting for the reader before output is dropped
+PIECE = 1 << 16
 
 
 class BoundedWriter:
@@ -25,9 +26,11 @@ class BoundedWriter:
         on_closed: Callable[[], None] | None = None,
         bound: int = BOUND,
         marker: Callable[[int, int], bytes] | None = None,
+        on_resumed: Callable[[], None] | None = None,
     ) -> None:
         self.fd = fd
         self.on_closed = on_closed
+        self.on_resumed = on_resumed  # output flows again after some was dropped
         self.bound = bound
         self.marker = marker or (
             lambda lines, size: (
@@ -55,13 +58,16 @@ class BoundedWriter:
                 self._dropped_lines += data.count(b"\n")
                 self._dropped_bytes += len(data)
                 return
-            if self._dropped_bytes:
+            resumed = bool(self._dropped_bytes)
+            if resumed:
                 data = self.marker(self._dropped_lines, self._dropped_bytes) + data
                 self._dropped_lines = self._dropped_bytes = 0
             self._chunks.append(data)
             self._size += len(data)
             self._idle.clear()
             self._cond.notify()
+        if resumed and self.on_resumed:
+            self.on_resumed()
 
     def _run(self) -> None:
         while True:
@@ -76,22 +82,20 @@ class BoundedWriter:
             view = memoryview(data)
             try:
                 while view:
-                    n = os.write(self.fd, view)
+                    # In pieces: a blocking write returns only once all of it is written,
+                    # and the room it frees must count as soon as the reader takes some.
+                    n = os.write(self.fd, view[:PIECE])
                     view = view[n:]
-            except BrokenPipeError:
-                self._closed()
-                return
+                    with self._cond:  # room again as soon as the reader takes some
+                        self._size -= n
             except BlockingIOError:  # someone set O_NONBLOCK on a shared tty: wait, retry
                 time.sleep(0.01)
                 with self._cond:
                     self._chunks.appendleft(bytes(view))
                 continue
-            except OSError:  # EIO: the terminal is gone
+            except OSError:  # EPIPE: nobody reads any more; EIO: the terminal is gone
                 self._closed()
                 return
-            finally:
-                with self._cond:
-                    self._size -= len(data) - len(view)
 
     def _closed(self) -> None:
         self.closed = True

@@ -21,6 +21,7 @@ from .control.server import ControlServer
 from .control.statedir import StateDir
 from .core.bootstrap import Target
 from .core.engine import Engine
+from .core.events import ShutdownStarted
 from .core.supervisor import Supervisor
 
 VIEW_GRACE = 5.0  # seconds a view gets to close once the engine has stopped
@@ -100,6 +101,13 @@ async def run(
         sup = Supervisor(config, only, exclude, targets=targets)
         view.attach(sup)
         remove_handlers = install_signal_handlers(sup)
+        hung_up = False
+
+        def on_hangup(msg: object) -> None:
+            nonlocal hung_up
+            hung_up = hung_up or (isinstance(msg, ShutdownStarted) and msg.reason == "SIGHUP")
+
+        sup.bus.subscribe(on_hangup)
         early = early_signals.pending()
         server = ControlServer(sup, state.socket_path())
         await server.start()
@@ -125,8 +133,11 @@ async def run(
             view.stop()
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(view_task, VIEW_GRACE)
-            if view_task.done() and not view_task.cancelled() and view_task.exception():
-                raise view_task.exception()  # type: ignore[misc]
+            failure = (
+                view_task.exception() if view_task.done() and not view_task.cancelled() else None
+            )
+            if failure is not None and not hung_up:  # (a dead terminal may fail a view's exit)
+                raise failure
             return code
         finally:
             if reloader:

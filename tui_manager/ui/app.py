@@ -19,6 +19,7 @@ from typing import Any
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.message import Message as UIMessage
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
@@ -108,6 +109,15 @@ class Dashboard(App[int]):
 
     def on_unmount(self) -> None:
         self._unsubscribe()
+
+    class Repaint(UIMessage):
+        """The terminal reads again after frames were dropped: draw everything anew."""
+
+    def repaint_from_thread(self) -> None:
+        self.post_message(self.Repaint())  # thread-safe
+
+    def on_dashboard_repaint(self, _: Repaint) -> None:
+        self.refresh(repaint=True, layout=True)
 
     # -- the per-frame flush -------------------------------------------------------------------
     def flush(self) -> None:

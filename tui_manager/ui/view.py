@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..core.engine import Engine
 from .app import Dashboard
+from .terminal import guarded_terminal
 
 
 class DashboardView:
@@ -20,7 +21,10 @@ class DashboardView:
 
     async def run(self) -> None:
         assert self.app is not None
-        await self.app.run_async()
+        app = self.app
+        # A closed or stalled terminal must never block the loop (terminal.py).
+        with guarded_terminal(on_resumed=app.repaint_from_thread):
+            await app.run_async()
 
     def stop(self) -> None:
         if self.app is not None and self.app.is_running:
@@ -33,12 +37,13 @@ async def _attached(state_dir: Path) -> int:
     engine = RemoteEngine(state_dir)
     await engine.start()
     app = Dashboard(engine, attached=True)
-    ui = asyncio.get_running_loop().create_task(app.run_async())
-    gone = asyncio.get_running_loop().create_task(engine.wait())
-    await asyncio.wait({ui, gone}, return_when=asyncio.FIRST_COMPLETED)
-    if app.is_running:
-        app.exit()
-    await ui
+    with guarded_terminal(on_resumed=app.repaint_from_thread):
+        ui = asyncio.get_running_loop().create_task(app.run_async())
+        gone = asyncio.get_running_loop().create_task(engine.wait())
+        await asyncio.wait({ui, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if app.is_running:
+            app.exit()
+        await ui
     engine.request_shutdown("detach")
     return 0
 
