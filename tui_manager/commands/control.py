@@ -55,7 +55,9 @@ def status_rows(services: list[dict[str, Any]]) -> list[list[str]]:
                 str(s["restarts"]),
                 exit_cell(s["exit_code"], s["exit_signal"]),
                 s["probe"] or "-",
-                s["reason"] or "",
+                "; ".join(
+                    x for x in (s["reason"], s.get("log_error") and f"log: {s['log_error']}") if x
+                ),
             ]
         )
     return rows

@@ -15,6 +15,7 @@ from pathlib import Path
 
 # A view never needs more than this of one line; the file keeps all of it.
 VIEW_LINE_MAX = 16_384
+RETRY = 0.5  # seconds between attempts to write again after a write failed (a full disk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class RotatingFile:
         self.on_error = on_error
         self.error: str | None = None
         self.lost = 0
+        self._retry_at = 0.0
         self._closed = False
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = -1
@@ -106,8 +108,17 @@ class RotatingFile:
     def write(self, data: bytes) -> None:
         if self._closed:
             return  # closed at manager exit; nothing may write after that
+        if self.error is not None:
+            now = time.monotonic()
+            if now < self._retry_at:  # still failing: count it, do not hammer the disk
+                self.lost += len(data)
+                return
+            self._retry_at = now + RETRY
+            if self._fd >= 0:  # open the path anew: the file may have been moved or freed
+                os.close(self._fd)
+                self._fd = -1
         try:
-            if self._fd < 0:  # a rotation failed half-way (the disk was full): open again
+            if self._fd < 0:  # after a failure (or a rotation that failed half-way)
                 self._open()
             if self._size and self._size + len(data) > self.max_bytes:
                 self._rotate()
@@ -120,6 +131,7 @@ class RotatingFile:
             self.lost += len(data)
             if self.error is None:
                 self.error = e.strerror or str(e)
+                self._retry_at = time.monotonic() + RETRY
                 if self.on_error:
                     self.on_error(self.error, self.lost)
             return

@@ -73,9 +73,15 @@ class Supervisor:
         self._done = asyncio.Event()
         self._shutdown_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._event_log = EventLog(paths.events_path(config.state_dir))
+        self._event_log = EventLog(paths.events_path(config.state_dir), on_error=self._events_error)
         self.bus.subscribe(self._event_log)
         self._watchdog: Watchdog | None = None
+
+    def _events_error(self, why: str | None) -> None:
+        if why is not None:
+            self.system(f"events.jsonl cannot be written ({why}); the stack goes on")
+        else:
+            self.system("events.jsonl is written again")
 
     def _set_graph(self) -> None:
         self.edges = self.config.edges(set(self.order))
