@@ -1,5 +1,6 @@
-"""The CLI side of the control socket (blocking; one request, one answer). Stdlib only, so a
-control command costs an interpreter start and little more."""
+"""The client side of the control socket: one request, one answer; blocking (the CLI) or async
+(the attach client, the MCP server). Stdlib only, so a control command costs an interpreter
+start and little more."""
 
 from __future__ import annotations
 
@@ -60,3 +61,25 @@ class ControlClient:
             with sock.makefile("rb") as f:
                 for line in f:
                     yield json.loads(line)
+
+
+async def async_request(state_dir: Path, req: wire.Request, limit: int = 1 << 26) -> dict[str, Any]:
+    """The answer's fields; NotRunning when no manager listens, Refused when it says no."""
+    import asyncio
+
+    path = paths.socket_path(state_dir)
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(path), limit=limit)
+    except (FileNotFoundError, ConnectionRefusedError):
+        raise NotRunning(f"no autogpt-dev manager is running for {state_dir}") from None
+    try:
+        writer.write(wire.encode(req.to_wire()))
+        line = await reader.readline()
+    finally:
+        writer.close()
+    if not line:
+        raise NotRunning("the manager closed the connection")
+    answer = wire.decode(line)
+    if not answer.get("ok"):
+        raise Refused(str(answer.get("error", "refused")), int(answer.get("code", 1)))
+    return answer

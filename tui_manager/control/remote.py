@@ -29,6 +29,7 @@ from ..core.events import (
 from ..core.logs import LogLine
 from ..core.status import ServiceStatus
 from . import wire
+from .client import NotRunning, Refused, async_request
 
 HISTORY = 1000  # lines per service fetched on attach (and kept)
 READ_LIMIT = 64 << 20  # one streamed message may carry a 1 MiB block, JSON-escaped
@@ -102,15 +103,10 @@ class RemoteEngine:
                 self._done.set()
 
     async def _request(self, req: wire.Request) -> dict[str, Any]:
-        reader, writer = await self._open()
         try:
-            writer.write(wire.encode(req.to_wire()))
-            answer = wire.decode(await reader.readline())
-        finally:
-            writer.close()
-        if not answer.get("ok"):
-            raise EngineError(str(answer.get("error", "refused")))
-        return answer
+            return await async_request(self.state_dir, req)
+        except (Refused, NotRunning) as e:
+            raise EngineError(str(e)) from None
 
     # -- the Engine seam -------------------------------------------------------------------------
     @property

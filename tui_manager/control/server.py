@@ -136,12 +136,14 @@ class ControlServer:
     def _lines(self, req: wire.Request) -> list[dict[str, Any]]:
         pattern = re.compile(req.grep) if req.grep else None
         out: list[dict[str, Any]] = []
+        filtered = pattern or req.since is not None or req.until is not None
         for name in self._known(req.services):
-            lines = self.engine.history(name, wire.MAX_LINES if pattern or req.since else req.n)
+            lines = self.engine.history(name, wire.MAX_LINES if filtered else req.n)
             picked = [
                 ln
                 for ln in lines
                 if (req.since is None or ln.ts >= req.since)
+                and (req.until is None or ln.ts <= req.until)
                 and (pattern is None or pattern.search(ln.text))
             ]
             out += [wire.line_to_wire(name, ln) for ln in picked[-req.n :] if req.n]

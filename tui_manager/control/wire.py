@@ -6,7 +6,8 @@ Requests (one JSON object per line; answers are {"ok": true, ...} or
   {"cmd": "start"|"stop"|"restart", "services": [..], "wait": true, "timeout": 60,
    "reason": "user"}                                   -> services (settled, when waiting)
   {"cmd": "wait", "services": [..], "timeout": 60}    -> services, once ready/failed/stopped
-  {"cmd": "logs", "services": [..] | null, "n": 100, "since": ts, "grep": "re"}  -> lines
+  {"cmd": "logs", "services": [..] | null, "n": 100, "since": ts, "until": ts, "grep": "re"}
+                                                      -> lines (the newest n that match)
   {"cmd": "history", "since": ts}                     -> events (recent lifecycle events)
   {"cmd": "down"}                                     -> code, once the stack has stopped
   {"cmd": "subscribe", "logs": true, "history": 500}  -> manager, services, logs; then a stream
@@ -67,6 +68,7 @@ class Request:
     reason: str = "user"
     n: int = 100
     since: float | None = None
+    until: float | None = None
     grep: str | None = None
     logs: bool = False
     history: int = 0
@@ -95,9 +97,10 @@ def parse_request(obj: dict[str, Any]) -> Request:
     timeout = obj.get("timeout", 60.0)
     if not isinstance(timeout, int | float) or timeout < 0:
         raise WireError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
-    since = obj.get("since")
-    if since is not None and not isinstance(since, int | float):
-        raise WireError(f"since must be a unix time in seconds, got {since!r}")
+    since, until = obj.get("since"), obj.get("until")
+    for key, value in (("since", since), ("until", until)):
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise WireError(f"{key} must be a unix time in seconds, got {value!r}")
     grep = obj.get("grep")
     if grep is not None:
         try:
@@ -115,6 +118,7 @@ def parse_request(obj: dict[str, Any]) -> Request:
         reason=str(obj.get("reason", "user"))[:64],
         n=min(n, MAX_LINES),
         since=float(since) if since is not None else None,
+        until=float(until) if until is not None else None,
         grep=grep,
         logs=bool(obj.get("logs", False)),
         history=min(history, MAX_LINES),
