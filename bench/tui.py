@@ -1,23 +1,27 @@
-"""The dashboard in a real terminal (tmux): idle cost, and cost plus key latency under a flood.
+"""The dashboard in a real terminal (tmux), against mprocs (the peer with a TUI) where installed.
 
-    python -m bench.tui [--seconds 30]
+    python -m bench.tui [--seconds 20] [--keys 20]
 
-- idle: `autogpt-dev up` with 6 idle services; CPU % of the manager process over the window.
-- flood: one service prints 100k lines/s; the manager's CPU % over the window, and the
-  key-press-to-repaint latency: press the key that selects the quiet service and poll
-  `tmux capture-pane` until its marker line is on screen (then select the flood again).
-  The same flood through mprocs (when installed), with its `j`/`k` selection.
+- idle: 6 idle services; the manager's CPU % over the window, and its RSS.
+- flood: one service prints 100k lines/s next to a quiet one. The manager's CPU % over the
+  window; key-press-to-repaint latency (press the key that selects the quiet service, poll
+  `tmux capture-pane` until its marker line is on screen, then select the flood again); peak
+  RSS; then quit: seconds from the key to the manager and every child gone, the exit code, and
+  (ours) whether the flood's log file is complete: every line from 0 to the last, in order.
+Every row shows the ratio to the best peer.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -25,6 +29,17 @@ import psutil
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 PY = sys.executable
 SESSION = "autogpt-dev-bench"
+QUIET = "QUIET-MARKER"
+
+
+@dataclass
+class Run:
+    cpu: float = 0.0
+    rss_mb: float = 0.0
+    keys: list[float] = field(default_factory=list)
+    quit_s: float | None = None
+    exit_code: int | None = None
+    log_complete: bool | None = None
 
 
 def tmux(*args: str) -> str:
@@ -37,101 +52,189 @@ def screen() -> str:
 
 def start(cmd: str, cwd: Path) -> None:
     tmux("kill-session", "-t", SESSION)
-    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "45", "-c", str(cwd), cmd)
+    # The exit code goes to a file: tmux shows no exit status once the pane is gone.
+    wrapped = f"sh -c '{cmd}; echo $? > {cwd}/exit-code'"
+    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "45", "-c", str(cwd), wrapped)
 
 
-def manager_pid(name: str, exe: str | None = None) -> int:
-    """The manager's pid; `exe`: the process's own name (npm's mprocs is a node shim)."""
+def manager(cwd: Path, exe: str) -> psutil.Process:
+    """The manager process started in `cwd`, by its process name (npm's mprocs is a node shim
+    that starts the real binary; ours is the console script)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        for p in psutil.process_iter(["cmdline", "name"]):
-            cmd = " ".join(p.info["cmdline"] or [])
-            if name in cmd and "tmux" not in cmd and (exe is None or p.info["name"] == exe):
-                return p.pid
-        time.sleep(0.1)
-    raise RuntimeError(f"{name} did not start")
+        for p in psutil.process_iter(["name", "cwd", "cmdline"]):
+            try:
+                if p.info["cwd"] == str(cwd) and p.info["name"] == exe:
+                    return p
+            except psutil.Error:
+                continue
+        time.sleep(0.05)
+    raise RuntimeError(f"{exe} did not start in {cwd}")
 
 
-def cpu_percent(pid: int, seconds: float) -> float:
-    p = psutil.Process(pid)
+def wait_screen(text: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in screen():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"never on screen: {text!r}")
+        time.sleep(0.02)
+
+
+def cpu_and_rss(p: psutil.Process, seconds: float) -> tuple[float, float]:
     c0 = sum(p.cpu_times()[:2])
-    time.sleep(seconds)
-    return (sum(p.cpu_times()[:2]) - c0) / seconds * 100
+    peak = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        peak = max(peak, p.memory_info().rss)
+        time.sleep(0.1)
+    return (sum(p.cpu_times()[:2]) - c0) / seconds * 100, peak / 2**20
 
 
-def key_latency(select_quiet: str, select_flood: str, marker: str, n: int = 10) -> list[float]:
+def key_latency(select_quiet: str, select_flood: str, n: int) -> list[float]:
     out = []
     for _ in range(n):
         t0 = time.monotonic()
         tmux("send-keys", "-t", SESSION, select_quiet)
-        while marker not in screen():
+        while f"started {QUIET}" not in screen():
             if time.monotonic() - t0 > 5:
                 raise RuntimeError("the screen never showed the quiet service")
-            time.sleep(0.002)
+            time.sleep(0.001)
         out.append(time.monotonic() - t0)
         tmux("send-keys", "-t", SESSION, select_flood)
         time.sleep(0.3)
     return out
 
 
-def ours(work: Path, seconds: float, flood: bool) -> tuple[float, list[float]]:
-    services = {f"s{i}": [PY, str(FIXTURES / "sleeper.py"), f"s{i}"] for i in range(6)}
+def quit_and_wait(p: psutil.Process, keys: list[str], cwd: Path) -> tuple[float, int | None]:
+    tree = [p, *p.children(recursive=True)]
+    t0 = time.monotonic()
+    for k in keys:
+        tmux("send-keys", "-t", SESSION, k)
+        time.sleep(0.05 if len(keys) > 1 else 0)
+    deadline = t0 + 30
+    while any(_alive(q) for q in tree) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    took = time.monotonic() - t0
+    for q in tree:
+        if _alive(q):
+            q.kill()
+    code_file = cwd / "exit-code"
+    deadline = time.monotonic() + 5
+    while not code_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    code = int(code_file.read_text()) if code_file.exists() else None
+    return took, code
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def log_complete(path: Path) -> bool:
+    """Every 'flood <i>' line from 0 to the last one, in order (the last may be cut by the stop)."""
+    numbers = [int(m.group(1)) for m in re.finditer(rb"^flood (\d+) ", path.read_bytes(), re.M)]
+    return bool(numbers) and numbers == list(range(len(numbers)))
+
+
+def services(flood: bool, seconds: float) -> dict[str, list[str]]:
     if flood:
-        services = {
-            "flood": [PY, str(FIXTURES / "rate_flood.py"), "100000", str(seconds + 30)],
-            "quiet": [PY, str(FIXTURES / "sleeper.py"), "QUIET-MARKER"],
+        return {
+            "flood": [PY, str(FIXTURES / "rate_flood.py"), "100000", str(seconds + 60)],
+            "quiet": [PY, str(FIXTURES / "sleeper.py"), QUIET],
         }
-    toml = "".join(
-        f"[services.{n}]\ncommand = {c!r}\n".replace("'", '"') for n, c in services.items()
-    )
-    (work / "autogpt-dev.toml").write_text(toml + '[services.fg]\ncommand = "sleep 1000"\n')
-    start(f"{PY} -m tui_manager up", work)
-    pid = manager_pid("tui_manager up")
-    time.sleep(3)
-    cpu = cpu_percent(pid, seconds)
-    lat = key_latency("2", "1", "started QUIET-MARKER") if flood else []
-    tmux("send-keys", "-t", SESSION, "q")
-    time.sleep(2)
-    return cpu, lat
+    return {f"s{i}": [PY, str(FIXTURES / "sleeper.py"), f"s{i}"] for i in range(6)}
 
 
-def mprocs(work: Path, seconds: float) -> tuple[float, list[float]]:
+def ours(work: Path, seconds: float, flood: bool, n_keys: int) -> Run:
+    svc = services(flood, seconds)
+    toml = "".join(f"[services.{n}]\ncommand = {c!r}\n".replace("'", '"') for n, c in svc.items())
+    # Logs unrotated, to check the file is complete (rotation would drop the oldest by design).
+    (work / "autogpt-dev.toml").write_text("[manager]\nlog_max_bytes = 1_000_000_000\n" + toml)
+    start(f"{Path(PY).parent / 'autogpt-dev'} up", work)
+    p = manager(work, "autogpt-dev")
+    wait_screen("ready", 30)
+    time.sleep(2)  # past the start-up work
+    run = Run()
+    run.cpu, run.rss_mb = cpu_and_rss(p, seconds)
+    if flood:
+        run.keys = key_latency("2", "1", n_keys)
+    run.quit_s, run.exit_code = quit_and_wait(p, ["q"], work)
+    if flood:
+        run.log_complete = log_complete(work / ".autogpt-dev" / "logs" / "flood.log")
+    return run
+
+
+def mprocs(work: Path, seconds: float, flood: bool, n_keys: int) -> Run:
+    svc = services(flood, seconds)
     (work / "mprocs.yaml").write_text(
-        "procs:\n"
-        f"  flood:\n    cmd: ['{PY}', '{FIXTURES / 'rate_flood.py'}', '100000', '{seconds + 30}']\n"
-        f"  quiet:\n    cmd: ['{PY}', '{FIXTURES / 'sleeper.py'}', 'QUIET-MARKER']\n"
+        "procs:\n" + "".join(f"  {n}:\n    cmd: {c!r}\n" for n, c in svc.items())
     )
     start("mprocs --config mprocs.yaml", work)
-    pid = manager_pid("mprocs", exe="mprocs")
-    time.sleep(3)
-    cpu = cpu_percent(pid, seconds)
-    lat = key_latency("j", "k", "started QUIET-MARKER")
-    tmux("send-keys", "-t", SESSION, "q")
-    time.sleep(0.5)
-    tmux("send-keys", "-t", SESSION, "y")
-    time.sleep(1)
-    return cpu, lat
+    p = manager(work, "mprocs")
+    wait_screen("s0" if not flood else "flood", 30)
+    time.sleep(2)
+    run = Run()
+    run.cpu, run.rss_mb = cpu_and_rss(p, seconds)
+    if flood:
+        run.keys = key_latency("j", "k", n_keys)
+    run.quit_s, run.exit_code = quit_and_wait(p, ["q", "y"], work)  # mprocs asks to confirm
+    return run
 
 
-def main() -> int:
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[max(0, int(len(values) * q + 0.5) - 1)]
+
+
+def ratio(ours_value: float, peer: float | None) -> str:
+    if peer is None:
+        return "no peer"
+    if peer == 0:
+        return "peer 0"
+    return f"{ours_value / peer:.2f}x"
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.tui")
-    ap.add_argument("--seconds", type=float, default=30)
-    args = ap.parse_args()
-    print("| what | manager CPU % | key -> repaint p50 | p90 |\n|---|---|---|---|")
-    runs = [
-        ("autogpt-dev dashboard, 6 idle services", lambda w: ours(w, args.seconds, False)),
-        ("autogpt-dev dashboard, 100k lines/s", lambda w: ours(w, args.seconds, True)),
-    ]
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--keys", type=int, default=20)
+    args = ap.parse_args(argv)
+    tools = {"autogpt-dev": ours}
     if shutil.which("mprocs"):
-        runs.append(("mprocs, 100k lines/s", lambda w: mprocs(w, args.seconds)))
-    for name, fn in runs:
-        with tempfile.TemporaryDirectory() as d:
-            cpu, lat = fn(Path(d))
-        lat.sort()
-        p50 = f"{statistics.median(lat) * 1000:.0f} ms" if lat else "-"
-        p90 = f"{lat[int(len(lat) * 0.9) - 1] * 1000:.0f} ms" if lat else "-"
-        print(f"| {name} | {cpu:.1f} | {p50} | {p90} |", flush=True)
+        tools["mprocs"] = mprocs
+    results: dict[tuple[str, bool], Run] = {}
+    for flood in (False, True):
+        for name, fn in tools.items():
+            with tempfile.TemporaryDirectory() as d:
+                results[name, flood] = fn(Path(d).resolve(), args.seconds, flood, args.keys)
     tmux("kill-session", "-t", SESSION)
+
+    rows: list[tuple[str, str, float, str]] = []  # (what, tool, value, unit)
+    for name in tools:
+        idle, busy = results[name, False], results[name, True]
+        rows += [
+            ("idle, 6 services: CPU %", name, idle.cpu, "%"),
+            ("idle, 6 services: RSS MB", name, idle.rss_mb, "MB"),
+            ("100k lines/s: CPU %", name, busy.cpu, "%"),
+            ("100k lines/s: key to repaint p50 ms", name, statistics.median(busy.keys) * 1e3, "ms"),
+            ("100k lines/s: key to repaint p90 ms", name, pct(busy.keys, 0.9) * 1e3, "ms"),
+            ("100k lines/s: peak RSS MB", name, busy.rss_mb, "MB"),
+            ("100k lines/s: quit to all gone s", name, busy.quit_s or 0.0, "s"),
+        ]
+    print("| what | tool | value | vs best peer |\n|---|---|---|---|")
+    for what in dict.fromkeys(r[0] for r in rows):
+        peers = [v for w, t, v, _ in rows if w == what and t != "autogpt-dev"]
+        best = min(peers) if peers else None
+        for w, t, v, _ in rows:
+            if w == what:
+                print(f"| {w} | {t} | {v:.1f} | {ratio(v, best) if t == 'autogpt-dev' else '-'} |")
+    for name in tools:
+        busy = results[name, True]
+        extra = f", log file complete: {busy.log_complete}" if busy.log_complete is not None else ""
+        print(f"\n{name}: exit code after quit under the flood: {busy.exit_code}{extra}")
     return 0
 
 

@@ -46,6 +46,13 @@ def session_processes() -> list[psutil.Process]:
     return out
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_validation_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # The config cache (config/cache.py) of this session's thousands of tmp configs stays here,
+    # not in the user's ~/.cache; every process a test starts inherits it.
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_processes() -> Iterator[None]:
     yield

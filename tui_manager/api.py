@@ -27,7 +27,6 @@ import signal
 import sys
 import threading
 import traceback
-from dataclasses import fields
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Self
@@ -39,7 +38,7 @@ from .core.bootstrap import Target
 logger = logging.getLogger("tui_manager")
 
 # Config fields an AppProcess subclass may set as class attributes.
-_FIELDS = [f.name for f in fields(ServiceSpec) if f.name not in ("command", "shell", "foreground")]
+_FIELDS = [f for f in ServiceSpec._fields if f not in ("command", "shell", "foreground")]
 
 
 class AppProcess:
@@ -226,7 +225,7 @@ class _Background:
 
 def build_config(processes: list[AppProcess], foreground: bool = True) -> Config:
     """An in-memory Config for AppProcess objects; the last one is the foreground."""
-    from .config.load import validate
+    from .config.loader import validate
 
     services = {}
     for i, p in enumerate(processes):

@@ -7,14 +7,27 @@ from collections.abc import Sequence
 
 from . import parser as cli_parser
 
+VALUED_OPTIONS = ("-c", "--config", "--env-file")
+
+
+def command_first(args: list[str]) -> list[str]:
+    """The command at the front: `-c FILE status` is `status -c FILE` (as `docker compose -f`
+    users type it), and no command at all means `up`."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] not in ("-h", "--help"):
+        i += 2 if args[i] in VALUED_OPTIONS else 1
+    if i < len(args) and args[i] in cli_parser.COMMANDS:
+        return [args[i], *args[:i], *args[i + 1 :]]
+    if args and args[0] in ("-h", "--help", "--version"):
+        return args
+    return ["up", *args]
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = cli_parser.build()
-    known = set(cli_parser.subcommands(parser))
+    args_list = command_first(list(sys.argv[1:] if argv is None else argv))
     first = args_list[0] if args_list else None
-    if first not in known and first not in ("-h", "--help", "--version"):
-        args_list.insert(0, "up")  # no subcommand means `up`
+    # Running a command needs only its own subparser; the top-level help needs them all.
+    parser = cli_parser.build(only=first if first in cli_parser.COMMANDS else None)
     args = parser.parse_args(args_list)
     if args.command == "up":
         from .base import early_signals

@@ -77,8 +77,7 @@ class BoundedWriter:
                     self._cond.wait()
                 if not self._chunks:
                     return
-                data = b"".join(self._chunks)
-                self._chunks.clear()
+                data = self._take()
             view = memoryview(data)
             try:
                 while view:
@@ -96,6 +95,18 @@ class BoundedWriter:
             except OSError:  # EPIPE: nobody reads any more; EIO: the terminal is gone
                 self._closed()
                 return
+
+    def _take(self) -> bytes:
+        """The next write (the lock held): a big chunk as it is (a flood's blocks are MiBs:
+        joining them would copy them all once more), small ones joined into one write."""
+        first = self._chunks.popleft()
+        if len(first) >= PIECE or not self._chunks:
+            return first
+        parts, size = [first], len(first)
+        while self._chunks and size < PIECE and len(self._chunks[0]) < PIECE:
+            parts.append(self._chunks.popleft())
+            size += len(parts[-1])
+        return b"".join(parts)
 
     def _closed(self) -> None:
         self.closed = True

@@ -358,3 +358,26 @@ async def test_except_treats_the_excluded_dependency_as_met(write_config):
     async with supervised(path, exclude=["db"]) as sup:
         assert list(sup.info.order) == ["api"]
         await wait_until(lambda: state(sup, "api") == "ready")
+
+
+async def test_stdout_pipes_are_enlarged_within_the_per_user_budget(write_config, monkeypatch):
+    # A flooding child runs ahead of our reads in a bigger pipe; but only up to a budget, since
+    # past Linux's per-user soft limit every new pipe of the user would shrink to two pages.
+    from tui_manager.core import process
+
+    monkeypatch.setattr(process, "PIPE_BUDGET", 2 * process.PIPE_SIZE)
+    probe = "import fcntl; print('pipe', fcntl.fcntl(1, fcntl.F_GETPIPE_SZ), flush=True)"
+    path = write_config(
+        "".join(
+            f'[services.s{i}]\ncommand = ["{PY}", "-c", "{probe}; import time; time.sleep(60)"]\n'
+            for i in range(3)
+        )
+        + f"[services.fg]\ncommand = {fx('sleeper.py')}\n"
+    )
+    async with supervised(path) as sup:
+        names = [f"s{i}" for i in range(3)]
+        await wait_until(lambda: all(b"pipe" in log_bytes(sup, n) for n in names), 15)
+        sizes = sorted(int(log_bytes(sup, n).split()[1]) for n in names)
+        assert len(process._enlarged) == 2
+    assert sizes == [65536, process.PIPE_SIZE, process.PIPE_SIZE]  # the third: the default
+    assert not process._enlarged  # released as the pipes closed

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import PY
 from tui_manager.config import ConfigError
-from tui_manager.config.load import validate
+from tui_manager.config.loader import validate
 from tui_manager.config.model import ServiceConfig
 
 FIELDS = list(ServiceConfig.model_fields)

@@ -41,7 +41,7 @@ async def test_attach_shows_live_state_and_logs_acts_and_detaches(write_config):
         app = Dashboard(engine, attached=True)
         async with app.run_test(size=(120, 36)) as pilot:
             table = app.query_one(ServicesTable)
-            await wait_until(lambda: [r.value for r in table.rows] == ["db", "api", "fg"], 10)
+            await wait_until(lambda: table.names == ["db", "api", "fg"], 10)
             log = app.query_one("#log", LogPane)
             await wait_until(lambda: len(log.source) > 3, 10, "db's ticks streaming in")
             assert app.query_one("#fg", LogPane).border_title == "★ fg (foreground)"

@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from tests.conftest import fx, pid_alive, wait_until
 from tests.helpers import dashboard, log_bytes, row, state
+from tui_manager.core.logs import LogLine
 from tui_manager.ui.app import ALL, Dashboard
 from tui_manager.ui.screens.deps import DepsScreen
 from tui_manager.ui.screens.help import HelpScreen
@@ -52,7 +53,7 @@ async def press(app: Dashboard, *keys: str) -> None:
 
 async def test_table_lists_every_service_and_number_keys_select(app: Dashboard):
     table = app.query_one(ServicesTable)
-    assert [r.value for r in table.rows] == ["db", "api", "chatty", "fg"]
+    assert table.names == ["db", "api", "chatty", "fg"]
     await press(app, "3")
     assert app.selected == "chatty"
     log = app.query_one("#log", LogPane)
@@ -60,7 +61,7 @@ async def test_table_lists_every_service_and_number_keys_select(app: Dashboard):
     await wait_until(lambda: len(log.source) == 3)
     # Rich markup in child output is shown literally.
     assert "hello [b]1[/b]" in log.visible_text()
-    assert "[b]" in "".join(strip.text for strip in log.lines)
+    assert "[b]" in "".join(log.rendered())
 
 
 async def test_r_restarts_s_stops_a_starts_the_selected_service(app: Dashboard):
@@ -94,7 +95,7 @@ async def test_zero_shows_all_services_with_name_prefixes(app: Dashboard):
     await press(app, "0")
     log = app.query_one("#log", LogPane)
     assert app.selected == ALL and log.merged
-    text = "".join(strip.text + "\n" for strip in log.lines)
+    text = "".join(row + "\n" for row in log.rendered())
     assert "chatty | hello [b]1[/b]" in text and "system | db started" in text
 
 
@@ -131,8 +132,38 @@ async def test_w_t_toggle_wrap_and_timestamps(app: Dashboard):
     assert log.wrap
     await press(app, "t")
     assert log.timestamps
-    first = log.lines[0].text
+    first = log.rendered()[0]
     assert first[2] == ":" and first[5] == ":"  # HH:MM:SS prefix
+
+
+async def test_wrap_folds_a_long_line_at_the_pane_width(app: Dashboard):
+    await press(app, "3")
+    log = app.query_one("#log", LogPane)
+    long = "".join(f"{i:04d}" for i in range(100))  # 400 cells, each position readable
+    log.append([("chatty", LogLine(0.0, "stdout", long))])
+    await press(app, "w")
+    width = log.scrollable_content_region.width
+    rows = log.rendered()[3:]  # after the three "hello" lines
+    assert len(rows) == -(-400 // width) and all(len(r) <= width for r in rows)
+    assert "".join(rows) == long
+    assert log.virtual_size.height == 3 + len(rows)
+    await press(app, "w")
+    assert log.rendered()[3] == long and log.virtual_size.height == 4
+
+
+async def test_a_paused_view_stays_on_its_lines_while_old_ones_are_dropped(app: Dashboard):
+    await press(app, "3")
+    log = app.query_one("#log", LogPane)
+    log.append(("chatty", LogLine(0.0, "stdout", f"old {i}")) for i in range(MAX_LINES))
+    await app.pilot.pause(0.05)  # type: ignore[attr-defined]
+    log.focus()
+    await press(app, "pageup", "pageup")
+    assert not log.follow
+    top = log.source[log.rows.locate(int(log.scroll_y))[0]]
+    log.append(("chatty", LogLine(0.0, "stdout", f"new {i}")) for i in range(500))
+    await app.pilot.pause(0.05)  # type: ignore[attr-defined]
+    assert len(log.source) == MAX_LINES  # 500 old lines went from the top...
+    assert log.source[log.rows.locate(int(log.scroll_y))[0]] == top  # ...the reader's did not
 
 
 async def test_c_copies_the_visible_log(app: Dashboard):
@@ -227,7 +258,7 @@ command = {fx("sleeper.py")}
         assert log_bytes(dash.engine, "flood").count(b"\n") == 300000
         log = dash.query_one("#log", LogPane)
         await wait_until(lambda: log.visible_text().endswith("line 299999"), 5)
-        assert len(log.lines) <= MAX_LINES
+        assert len(log.source) <= MAX_LINES
         await pilot.press("w")
         await pilot.pause(0.05)
         assert log.wrap

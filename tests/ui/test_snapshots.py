@@ -6,7 +6,6 @@ Update after an intended UI change: `python -m pytest tests/ui --snapshot-update
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -116,7 +115,7 @@ def test_dependency_view(snap_compare: Any, write_config: Any, stable_cells: Non
         for s in app.engine.snapshot():  # a fixed timeline: real shape, fixed numbers
             started = 1000.0 + 0.25 * order.index(s.name) if s.spawns else None
             ready = started + 0.2 if s.ready_at and started else None
-            app.rows[s.name] = dataclasses.replace(s, started_at=started, ready_at=ready)
+            app.rows[s.name] = s._replace(started_at=started, ready_at=ready)
         await pilot.press("d")
 
     try:

@@ -177,8 +177,7 @@ def norm(value: object) -> object:
 
 def test_the_engine_specs_and_the_schema_agree_on_every_field_and_default():
     # The engine runs on config/spec.py; a validated file is dumped without its unset keys,
-    # so each dataclass default must be the schema's default.
-    import dataclasses
+    # so each record default must be the schema's default.
 
     from tui_manager.config import model, spec
 
@@ -190,14 +189,11 @@ def test_the_engine_specs_and_the_schema_agree_on_every_field_and_default():
         (model.EnvFile, spec.EnvFileSpec),
     ]
     for schema, runtime in pairs:
-        fields = {f.name: f for f in dataclasses.fields(runtime) if f.name != "explicit"}
+        fields = [f for f in runtime._fields if f != "explicit"]
         assert set(fields) == set(schema.model_fields), runtime.__name__
         for name, info in schema.model_fields.items():
             if info.is_required():
                 continue
             want = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
-            f = fields[name]
-            have = (
-                f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-            )
+            have = runtime._field_defaults[name]
             assert norm(have) == norm(want), f"{runtime.__name__}.{name}: {have!r} != {want!r}"

@@ -7,11 +7,10 @@ from KEYS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     id: str
     keys: str  # Textual key names, comma-separated
     action: str  # a Dashboard action, with arguments as Textual writes them

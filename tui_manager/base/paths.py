@@ -3,9 +3,7 @@ control socket and the attach client alike."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 # sockaddr_un.sun_path is 108 bytes including the NUL.
@@ -49,6 +47,9 @@ def socket_path(state_dir: Path) -> Path:
     pointer = socket_pointer(state_dir)
     if pointer.is_file():
         return Path(pointer.read_text().strip())
+    import hashlib  # (only for a state dir too deep for a unix socket)
+    import tempfile
+
     runtime = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     digest = hashlib.sha1(os.fsencode(state_dir)).hexdigest()[:16]
     return Path(runtime) / f"autogpt-dev-{digest}.sock"

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..base import graph
-from ..config.load import load
+from ..config.loader import load
 from .common import config_errors, err
 
 

@@ -22,7 +22,7 @@ CANDIDATES = [
 @config_errors
 def cmd_init(args: argparse.Namespace) -> int:
     from ..config.importer import init
-    from ..config.load import load
+    from ..config.loader import load
 
     source = args.source or next((p for p in map(Path, CANDIDATES) if p.exists()), None)
     if source is None or not source.is_file():

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from ..config.load import load
+from ..config.loader import load
 from ..control.statedir import AlreadyRunning
 from ..core.engine import UnknownService
 from .common import config_errors, err

@@ -1,22 +1,34 @@
 """Config: discovery and loading (stdlib-fast), the pydantic schema (model.py), error lines.
 
-`json_schema`, `ConfigFile`, ... come from model.py on first use, so importing this package
-does not import pydantic.
+Everything here is imported on first use: `from tui_manager.config import load` costs only the
+loader, and nothing imports pydantic until a config has to be validated.
 """
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .errors import ConfigError
-from .load import load, validate
-from .read import discover
+if TYPE_CHECKING:
+    from .config import Config
+    from .errors import ConfigError
+    from .loader import load
+    from .model import json_schema
+    from .read import discover
 
-__all__ = ["Config", "ConfigError", "discover", "json_schema", "load", "validate"]
+_WHERE = {
+    "Config": "config",
+    "ConfigError": "errors",
+    "load": "loader",
+    "discover": "read",
+    "json_schema": "model",
+    "ConfigFile": "model",
+    "ManagerConfig": "model",
+    "Probe": "model",
+    "ServiceConfig": "model",
+}
+__all__ = ["Config", "ConfigError", "discover", "json_schema", "load"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("json_schema", "ConfigFile", "ManagerConfig", "Probe", "ServiceConfig"):
-        from . import model
-
-        return getattr(model, name)
+    if name in _WHERE:
+        return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
     raise AttributeError(name)

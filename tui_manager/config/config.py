@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .spec import DependencySpec, ManagerSpec, ServiceSpec
 
 
-@dataclass
 class Config:
-    path: Path
-    manager: ManagerSpec
-    services: dict[str, ServiceSpec]
-    foreground: str | None
-    keys: dict[str, str] = field(default_factory=dict)
-    dotenv: Path | None = None  # the manager's .env (children read it at each spawn)
-    warnings: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        path: Path,
+        manager: ManagerSpec,
+        services: dict[str, ServiceSpec],
+        foreground: str | None,
+        keys: dict[str, str] | None = None,
+        dotenv: Path | None = None,  # the manager's .env (children read it at each spawn)
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.path = path
+        self.manager = manager
+        self.services = services
+        self.foreground = foreground
+        self.keys = keys or {}
+        self.dotenv = dotenv
+        self.warnings = warnings or []
 
     @property
     def root(self) -> Path:

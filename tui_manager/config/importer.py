@@ -14,7 +14,7 @@ from . import toml_out
 from .compose_file import load_project
 from .compose_map import Context, Mapper
 from .compose_text import Mapped
-from .load import read_dotenv
+from .loader import read_dotenv
 from .model import RESERVED_NAMES
 from .read import RELEASE, is_procfile, parse_procfile
 from .venv import find_venv, with_venv

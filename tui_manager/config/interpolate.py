@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPS = (":-", ":?", ":+", "-", "?", "+")
@@ -22,8 +22,7 @@ class InterpolationError(ValueError):
     """A malformed expression, such as an unclosed `${`."""
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(NamedTuple):
     name: str
     op: str | None = None  # one of _OPS, or None for a plain ${V} / $V
     word: tuple[Piece, ...] = ()
@@ -32,11 +31,11 @@ class Var:
 Piece = str | Var
 
 
-@dataclass
 class Result:
-    text: str
-    missing: list[str] = field(default_factory=list)  # plain ${V} with V unset
-    errors: list[str] = field(default_factory=list)  # ${V?msg} with V unset
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.missing: list[str] = []  # plain ${V} with V unset
+        self.errors: list[str] = []  # ${V?msg} with V unset
 
 
 def parse(text: str, compose: bool = False) -> tuple[Piece, ...]:

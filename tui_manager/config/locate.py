@@ -5,18 +5,18 @@ even while someone is half-way through editing the config."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from .cache import Entry
 from .errors import ConfigError
 from .interpolate import InterpolationError, evaluate, parse
-from .read import CONFIG_NAME, discover, read_raw
+from .read import CONFIG_NAME, discover, parse_text, read_text
 
 STATE_DIR_VAR = "AUTOGPT_DEV_STATE_DIR"
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     path: Path
     state_dir: Path
     services: tuple[str, ...]
@@ -35,13 +35,14 @@ def locate(path: Path | None = None, env_file: Path | None = None) -> Located:
     path = path.resolve()
     if not path.is_file():
         raise ConfigError([f"{path}: no such config file"])
-    data, _ = read_raw(path)
+    text = read_text(path)
+    data, _ = Entry(path).parsed(text) or parse_text(path, text)
     manager = data.get("manager", {})
     manager = manager if isinstance(manager, dict) else {}
     lookup = dict(os.environ)
     dotenv = env_file or path.parent / str(manager.get("env_file", ".env"))
     if dotenv.is_file():
-        from .load import read_dotenv
+        from .loader import read_dotenv
 
         lookup = {**read_dotenv(dotenv), **lookup}
     raw = next((v for k, v in lookup.items() if k.upper() == STATE_DIR_VAR), None)

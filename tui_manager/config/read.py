@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ def discover(start: Path | None = None) -> Path | None:
     for d in dirs:
         if (d / CONFIG_NAME).is_file():
             return d / CONFIG_NAME
+    import tomllib
+
     for d in dirs:
         pp = d / "pyproject.toml"
         if pp.is_file():
@@ -78,12 +79,22 @@ def is_procfile(path: Path) -> bool:
 
 def read_raw(path: Path) -> tuple[dict[str, Any], list[str]]:
     """(raw data, warnings) of a config file; ConfigError if it cannot be read or parsed."""
+    return parse_text(path, read_text(path))
+
+
+def read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from None
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: not UTF-8 text"]) from None
+
+
+def parse_text(path: Path, text: str) -> tuple[dict[str, Any], list[str]]:
+    """(raw data, warnings) of a config file's text; ConfigError if it cannot be parsed."""
+    import tomllib  # here: a cached config is never parsed (see cache.py)
+
     if is_procfile(path):
         return parse_procfile(text, str(path))
     try:

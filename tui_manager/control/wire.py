@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..core.engine import EngineInfo
-from ..core.events import Lifecycle, LogLines, Message, ShutdownStarted, StateChanged
-from ..core.logs import LogLine
-from ..core.status import ServiceStatus
+if TYPE_CHECKING:  # (imported where used: a CLI command needs only the requests)
+    from ..core.engine import EngineInfo
+    from ..core.events import Message
+    from ..core.logs import LogLine
+    from ..core.status import ServiceStatus
 
 ACTIONS = ("start", "stop", "restart")
 COMMANDS = (*ACTIONS, "status", "wait", "logs", "history", "down", "subscribe", "events")
@@ -59,8 +59,7 @@ def fail(error: str, code: int = 2) -> dict[str, Any]:
 
 
 # ---- requests ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     cmd: str
     services: tuple[str, ...] | None = None
     wait: bool = True
@@ -74,7 +73,7 @@ class Request:
     history: int = 0
 
     def to_wire(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if v is not None}
+        d = {k: v for k, v in self._asdict().items() if v is not None}
         if self.services is not None:
             d["services"] = list(self.services)
         return d
@@ -127,16 +126,20 @@ def parse_request(obj: dict[str, Any]) -> Request:
 
 # ---- rows, info, lines ------------------------------------------------------------------------
 def status_from_wire(d: dict[str, Any]) -> ServiceStatus:
+    from ..core.status import ServiceStatus
+
     return ServiceStatus.from_dict(d)
 
 
 def info_to_wire(info: EngineInfo) -> dict[str, Any]:
-    d = asdict(info)
+    d = info._asdict()
     d["order"] = list(info.order)
     return d
 
 
 def info_from_wire(d: dict[str, Any]) -> EngineInfo:
+    from ..core.engine import EngineInfo
+
     return EngineInfo(
         name=d["name"],
         config_path=d["config_path"],
@@ -153,11 +156,15 @@ def line_to_wire(service: str, line: LogLine) -> dict[str, Any]:
 
 
 def line_from_wire(d: dict[str, Any]) -> tuple[str, LogLine]:
+    from ..core.logs import LogLine
+
     return d["service"], LogLine(float(d["ts"]), d["stream"], d["text"])
 
 
 # ---- streamed messages ------------------------------------------------------------------------
 def message_to_wire(msg: Message) -> dict[str, Any]:
+    from ..core.events import Lifecycle, LogLines, StateChanged
+
     if isinstance(msg, Lifecycle):
         return json.loads(msg.to_json())  # type: ignore[no-any-return]
     if isinstance(msg, StateChanged):
@@ -183,6 +190,8 @@ def message_to_wire(msg: Message) -> dict[str, Any]:
 
 def message_from_wire(d: dict[str, Any]) -> Message | None:
     """None for a message this client does not know (a newer server): skip it."""
+    from ..core.events import Lifecycle, LogLines, ShutdownStarted, StateChanged
+
     event = d.get("event")
     if event == "state":
         return StateChanged(status_from_wire(d["status"]), d.get("old", ""), d["ts"])

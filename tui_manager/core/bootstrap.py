@@ -11,16 +11,13 @@ contract: the object must be picklable when started, and a script defining one n
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """An AppProcess to run as a service (any picklable object with execute_run_command)."""
 
     process: object
@@ -33,6 +30,7 @@ def argv(payload: Path) -> list[str]:
 
 def write_payload(process: object, path: Path, silent: bool = False) -> None:
     """Manager side. Raises TypeError/pickle errors for an object that cannot be pickled."""
+    import pickle  # here: the manager needs it only for an AppProcess service
     from multiprocessing import spawn
 
     prep = spawn.get_preparation_data(getattr(process, "service_name", "app"))
@@ -48,6 +46,7 @@ def write_payload(process: object, path: Path, silent: bool = False) -> None:
 
 def read_payload(path: Path) -> tuple[Any, bool]:
     """Child side: prepare __main__ as multiprocessing does, then unpickle the process."""
+    import pickle
     from multiprocessing import spawn
 
     with path.open("rb") as f:

@@ -6,9 +6,8 @@ socket, control.remote.RemoteEngine; tests/engine_behaviour runs one suite again
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .events import Lifecycle, Subscriber, Unsubscribe
 from .logs import LogLine
@@ -29,15 +28,14 @@ class EngineError(RuntimeError):
     """An engine refused a command (the attach client shows the manager's own words)."""
 
 
-@dataclass(frozen=True)
-class EngineInfo:
+class EngineInfo(NamedTuple):
     name: str  # the stack's name, for headers
     config_path: str
     pid: int  # the manager's
     foreground: str | None
     order: tuple[str, ...]  # the services, in the config's order
     state_dir: str
-    keys: dict[str, str] = field(default_factory=dict)  # the config's [keys] overrides
+    keys: dict[str, str] = {}
 
 
 class Engine(Protocol):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..config import venv
 from ..config.config import Config
-from ..config.load import read_dotenv
+from ..config.loader import read_dotenv
 
 
 def find_venv(config: Config) -> tuple[Path | None, str]:

@@ -13,7 +13,6 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +41,27 @@ LIFECYCLE_EVENTS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
 class Lifecycle:
     """A row of events.jsonl."""
 
-    service: str | None
-    event: str
-    pid: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    ts: float = field(default_factory=time.time)
+    __slots__ = ("event", "extra", "pid", "service", "ts")
+
+    def __init__(
+        self,
+        service: str | None,
+        event: str,
+        pid: int | None = None,
+        extra: dict[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> None:
+        self.service = service
+        self.event = event
+        self.pid = pid
+        self.extra: dict[str, Any] = extra if extra is not None else {}
+        self.ts: float = time.time() if ts is None else ts
+
+    def __repr__(self) -> str:
+        return f"Lifecycle({self.service!r}, {self.event!r}, {self.pid!r}, {self.extra!r})"
 
     def to_json(self) -> str:
         row = {"ts": self.ts, "service": self.service, "event": self.event, "pid": self.pid}
@@ -58,13 +69,15 @@ class Lifecycle:
         return json.dumps(row, separators=(", ", ": "))
 
 
-@dataclass(frozen=True, slots=True)
 class StateChanged:
     """A service's row changed (its state, usually): the whole new row, so views never ask."""
 
-    status: ServiceStatus
-    old: str
-    ts: float = field(default_factory=time.time)
+    __slots__ = ("old", "status", "ts")
+
+    def __init__(self, status: ServiceStatus, old: str, ts: float | None = None) -> None:
+        self.status = status
+        self.old = old
+        self.ts: float = time.time() if ts is None else ts
 
     @property
     def service(self) -> str:
@@ -79,12 +92,14 @@ class StateChanged:
         return self.status.reason
 
 
-@dataclass(frozen=True, slots=True)
 class ShutdownStarted:
     """The orderly stop of the whole stack began (quit, down, a signal, the foreground ended)."""
 
-    reason: str
-    ts: float = field(default_factory=time.time)
+    __slots__ = ("reason", "ts")
+
+    def __init__(self, reason: str, ts: float | None = None) -> None:
+        self.reason = reason
+        self.ts: float = time.time() if ts is None else ts
 
 
 class LogLines:

@@ -10,16 +10,15 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # A view never needs more than this of one line; the file keeps all of it.
 VIEW_LINE_MAX = 16_384
 RETRY = 0.5  # seconds between attempts to write again after a write failed (a full disk)
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(NamedTuple):
     ts: float
     stream: str
     text: str
@@ -172,8 +171,8 @@ class BlockRing:
         self.blocks: deque[tuple[float, str, bytes, int]] = deque()
         self.lines = 0
 
-    def add(self, ts: float, stream: str, block: bytes) -> None:
-        n = block.count(b"\n")
+    def add(self, ts: float, stream: str, block: bytes, n: int | None = None) -> None:
+        n = block.count(b"\n") if n is None else n
         self.blocks.append((ts, stream, block, n))
         self.lines += n
         while self.blocks and self.lines - self.blocks[0][3] >= self.max_lines:
@@ -231,8 +230,9 @@ class ServiceLog:
 
     def _commit(self, stream: str, raw: bytes, block: bytes) -> None:
         self.file.write(raw)
-        self.ring.add(time.time(), stream, block)
-        self.total_lines += block.count(b"\n")
+        n = block.count(b"\n")  # once: a flood's blocks are a MiB each
+        self.ring.add(time.time(), stream, block, n)
+        self.total_lines += n
 
     @property
     def error(self) -> str | None:

@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import subprocess
 import sys
+import threading
 
 PR_SET_PDEATHSIG = 1
 _libc: ctypes.CDLL | None = None
@@ -83,9 +84,10 @@ class Watchdog:
     def pid(self) -> int:
         return self._proc.pid
 
-    def close(self, timeout: float = 5) -> None:
+    def close(self) -> None:
+        """A clean exit: it sees the pipe close, finds nothing left, and exits on its own. It is
+        reaped in the background: the manager's exit never waits for it."""
         if self._proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self._proc.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout)
+        threading.Thread(target=self._proc.wait, name="watchdog-reaper", daemon=True).start()

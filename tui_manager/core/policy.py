@@ -5,8 +5,8 @@ off, which exit code `up` ends with. Pure functions; the Supervisor only applies
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from .states import ExitStatus, NotReady, State
 
@@ -32,8 +32,7 @@ def dependency(condition: str, dep_state: State) -> tuple[Wait, str | None]:
     return (Wait.MET, None) if ready else (Wait.WAITING, None)
 
 
-@dataclass(frozen=True)
-class RestartRules:
+class RestartRules(NamedTuple):
     policy: str  # no | on-failure | always
     backoff: float
     backoff_max: float
@@ -41,8 +40,7 @@ class RestartRules:
     window: float
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     restart: bool
     state: State  # BACKOFF when restarting, else EXITED or FAILED
     reason: str

@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
-import pty
 import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..base.procfs import MARKER_VAR, descendants, marked_pids, pid_alive
 from . import orphan
 from .states import ExitStatus
 
 READ_CHUNK = 65536
+# A bigger stdout pipe lets a flooding child run ahead of our reads instead of blocking every
+# 64 KiB (1M lines through `up --headless`: 0.24 s -> 0.18 s). All enlarged pipes together stay
+# within a quarter of Linux's default per-user budget (pipe-user-pages-soft, 64 MiB), past which
+# every new pipe of the user, ours or not, would shrink to two pages.
+PIPE_SIZE = 256 << 10
+PIPE_BUDGET = 16 << 20
+_enlarged: set[int] = set()
 
 OutputCallback = Callable[[str, bytes | None], None]  # (stream, data); None = end of stream
 
@@ -32,8 +39,7 @@ class SpawnError(Exception):
     """A spawn that failed for a reason the user can fix (command not found, ...)."""
 
 
-@dataclass
-class SpawnSpec:
+class SpawnSpec(NamedTuple):
     argv: list[str]  # exec this (an AppProcess: the bootstrap, see bootstrap.py)
     cwd: str
     env: dict[str, str]
@@ -47,16 +53,16 @@ def _decode_status(status: int) -> ExitStatus:
     return ExitStatus(os.WEXITSTATUS(status), None)
 
 
-@dataclass
 class ChildProcess:
-    pid: int
-    marker: str
-    command: list[str] = field(default_factory=list)
-    started_at: float = field(default_factory=time.time)
-    status: ExitStatus | None = None
-    _exited: asyncio.Future[ExitStatus] | None = None
-    _fds: dict[int, str] = field(default_factory=dict)
-    _drained: asyncio.Event = field(default_factory=asyncio.Event)
+    def __init__(self, pid: int, marker: str, command: list[str] | None = None) -> None:
+        self.pid = pid
+        self.marker = marker
+        self.command = command or []
+        self.started_at = time.time()
+        self.status: ExitStatus | None = None
+        self._exited: asyncio.Future[ExitStatus] | None = None
+        self._fds: dict[int, str] = {}
+        self._drained = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -175,11 +181,14 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     argv = [SETPRIV, "--pdeathsig", "TERM", "--", *spec.argv] if SETPRIV else spec.argv
     parent = os.getpid()
     if spec.tty:
+        import pty  # only for tty = true services
+
         out_r, out_w = pty.openpty()
         err_r, err_w = -1, out_w
     else:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        _enlarge(out_r)
     try:
         try:
             popen = subprocess.Popen(
@@ -228,6 +237,14 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     return child
 
 
+def _enlarge(fd: int) -> None:
+    if (len(_enlarged) + 1) * PIPE_SIZE > PIPE_BUDGET:
+        return
+    with contextlib.suppress(OSError):  # EPERM: the user is past the budget already
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        _enlarged.add(fd)
+
+
 def _on_readable(
     loop: asyncio.AbstractEventLoop, child: ChildProcess, fd: int, on_output: OutputCallback
 ) -> None:
@@ -254,6 +271,7 @@ def _on_readable(
     if eof:
         loop.remove_reader(fd)
         os.close(fd)
+        _enlarged.discard(fd)
         del child._fds[fd]
         on_output(stream, None)
         if not child._fds:

@@ -25,7 +25,7 @@ import pathspec
 from watchfiles import DefaultFilter, awatch
 
 from ..config.errors import ConfigError
-from ..config.load import load
+from ..config.loader import load
 from .environment import child_env
 from .events import Lifecycle, LogLines
 from .fingerprint import Seen

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass, field
 
 from ..config.spec import ServiceSpec
 from .bootstrap import Target
@@ -15,30 +14,32 @@ from .states import NotReady, State
 from .status import ServiceStatus
 
 
-@dataclass
 class Service:
-    name: str
-    spec: ServiceSpec
-    log: ServiceLog
-    foreground: bool = False
-    target: Target | None = None  # an AppProcess, instead of a command
-    ready_probe: Probe | None = None
-    health_probe: Probe | None = None
-    state: State = State.PENDING
-    child: ChildProcess | None = None
-    task: asyncio.Task[None] | None = None  # the lifecycle: deps -> spawn -> ready -> exit -> ...
-    crashes: deque[float] = field(default_factory=deque)
-    restarts: int = 0
-    spawns: int = 0
-    exit_code: int | None = None
-    exit_signal: int | None = None
-    reason: str | None = None
-    probe: str | None = None  # the last probe's detail, for the views
-    not_ready: NotReady | None = None
-    started_at: float | None = None
-    ready_at: float | None = None
-    stop_requested: bool = False
-    base_env: dict[str, str] | None = None  # the environment it was spawned with (ours aside)
+    def __init__(
+        self, name: str, spec: ServiceSpec, log: ServiceLog, foreground: bool = False
+    ) -> None:
+        self.name = name
+        self.spec = spec
+        self.log = log
+        self.foreground = foreground
+        self.target: Target | None = None  # an AppProcess, instead of a command
+        self.ready_probe: Probe | None = None
+        self.health_probe: Probe | None = None
+        self.state = State.PENDING
+        self.child: ChildProcess | None = None
+        self.task: asyncio.Task[None] | None = None  # deps -> spawn -> ready -> exit -> ...
+        self.crashes: deque[float] = deque()
+        self.restarts = 0
+        self.spawns = 0
+        self.exit_code: int | None = None
+        self.exit_signal: int | None = None
+        self.reason: str | None = None
+        self.probe: str | None = None  # the last probe's detail, for the views
+        self.not_ready: NotReady | None = None
+        self.started_at: float | None = None
+        self.ready_at: float | None = None
+        self.stop_requested = False
+        self.base_env: dict[str, str] | None = None  # what it was spawned with (ours aside)
 
     def status(self, depends_on: dict[str, str]) -> ServiceStatus:
         return ServiceStatus(

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from dataclasses import dataclass, field
 
 import psutil
+
+from ..base.procfs import descendants
 
 HISTORY = 30
 
 
-@dataclass
 class ServiceStats:
-    cpu: float = 0.0  # percent of one core, the whole tree
-    rss: int = 0  # bytes, the whole tree
-    procs: int = 0
-    cpu_history: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
-    rss_history: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    __slots__ = ("cpu", "cpu_history", "procs", "rss", "rss_history")
+
+    def __init__(self) -> None:
+        self.cpu = 0.0  # percent of one core, the whole tree
+        self.rss = 0  # bytes, the whole tree
+        self.procs = 0
+        self.cpu_history: deque[float] = deque(maxlen=HISTORY)
+        self.rss_history: deque[int] = deque(maxlen=HISTORY)
 
 
 class StatsSampler:
@@ -53,9 +56,15 @@ class StatsSampler:
             return []
         try:
             root = self._cached(pid)
-            return [root, *(self._cached(c.pid) for c in root.children(recursive=True))]
         except psutil.Error:
             return []
+        # One /proc sweep serves every service of this sample (psutil's children() would read
+        # every process on the machine once per service).
+        out = [root]
+        for child in descendants(pid):
+            with contextlib.suppress(psutil.Error):
+                out.append(self._cached(child))
+        return out
 
     def _cached(self, pid: int) -> psutil.Process:
         proc = self._procs.get(pid)

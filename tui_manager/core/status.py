@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class ServiceStatus:
+class ServiceStatus(NamedTuple):
     name: str
     state: str
     pid: int | None = None
@@ -21,7 +19,7 @@ class ServiceStatus:
     reason: str | None = None
     probe: str | None = None
     foreground: bool = False
-    depends_on: dict[str, str] = field(default_factory=dict)
+    depends_on: dict[str, str] = {}
     log_error: str | None = None  # the log file cannot be written (a full disk): why
 
     @property
@@ -31,12 +29,11 @@ class ServiceStatus:
         return time.time() - self.started_at
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = self._asdict()
         up = self.uptime
         d["uptime"] = None if up is None else round(up, 3)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ServiceStatus:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        return cls(**{k: v for k, v in d.items() if k in cls._fields})

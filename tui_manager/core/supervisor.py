@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import time
-import uuid
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ class Supervisor:
     ) -> None:
         self.config = config
         self.bus = EventBus()
-        self.run_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.run_id = f"{os.getpid()}-{os.urandom(4).hex()}"
         enabled = config.enabled()
         for n in [*only, *exclude]:
             if n not in config.services:

@@ -11,7 +11,6 @@ import asyncio
 import os
 import shlex
 import subprocess
-from collections import deque
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -28,11 +27,8 @@ from ..core.engine import Engine, EngineError, UnknownService
 from ..core.events import Lifecycle, LogLines, Message, ShutdownStarted, StateChanged, describe
 from ..core.stats import StatsSampler
 from ..core.status import ServiceStatus
-from .screens.deps import DepsScreen
-from .screens.help import HelpScreen
 from .screens.shutdown import ShutdownScreen
-from .screens.viewer import LogViewer
-from .widgets.log_pane import MAX_LINES, LogPane, newest_lines
+from .widgets.log_pane import LogPane, RecentMessages
 from .widgets.services_table import ServicesTable
 
 FRAME = 1 / 10
@@ -62,7 +58,7 @@ class Dashboard(App[int]):
         info = engine.info
         self.selected: str = next(iter(info.order), ALL)
         self.pending: list[Message] = []
-        self.merged: deque[LogLines] = deque(maxlen=MAX_LINES)
+        self.merged = RecentMessages(SHOW_LINES)
         rows, self._unsubscribe = engine.subscribe(self.pending.append)  # cheap: all else waits
         self.rows: dict[str, ServiceStatus] = {r.name: r for r in rows}
         self.sampler = StatsSampler()
@@ -194,14 +190,14 @@ class Dashboard(App[int]):
         self.selected = name
         pane = self.log_pane
         if name == ALL:
-            pane.show_lines("all services", True, newest_lines(list(self.merged), SHOW_LINES))
+            pane.show_lines("all services", True, self.merged.newest(SHOW_LINES))
         else:
             lines = ((name, ln) for ln in self.engine.history(name, SHOW_LINES))
             pane.show_lines(f"{name} log", False, lines)
 
-    def on_data_table_row_highlighted(self, event: ServicesTable.RowHighlighted) -> None:
-        if event.data_table.id == "services" and event.row_key.value != self.selected:
-            self.show(str(event.row_key.value))
+    def on_services_table_row_highlighted(self, event: ServicesTable.RowHighlighted) -> None:
+        if event.name != self.selected:
+            self.show(event.name)
 
     def target(self) -> str | None:
         name = self.selected if self.selected != ALL else None
@@ -296,12 +292,18 @@ class Dashboard(App[int]):
             with self.suspend():
                 subprocess.run([*pager, str(path)], check=False)
         except Exception:  # no terminal to hand over (web, tests): the built-in viewer
+            from .screens.viewer import LogViewer  # on first use: rich.pretty and friends
+
             self.push_screen(LogViewer(path))
 
     def action_deps(self) -> None:
+        from .screens.deps import DepsScreen
+
         self.push_screen(DepsScreen(list(self.rows.values())))
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen(self.active_bindings_table()))
 
     def active_bindings_table(self) -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ overrides, and children read the file again at each spawn (so an edit reaches th
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,10 @@ from . import cache
 from .config import Config
 from .errors import ConfigError, problem, where
 from .interpolate import InterpolationError, evaluate, parse
-from .read import CONFIG_NAME, discover, read_raw
+from .read import CONFIG_NAME, discover, parse_text, read_text
 from .spec import ManagerSpec, ServiceSpec
 
 OVERRIDE_PREFIX = "AUTOGPT_DEV_"
-_SCHEMA_SOURCES = ("model.py", "spec.py", "validate.py")
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -43,8 +41,10 @@ def load(path: Path | None = None, env_file: Path | None = None) -> Config:
     path = path.resolve()
     if not path.is_file():
         raise ConfigError([f"{path}: no such config file"])
-    data, warnings = read_raw(path)
-    return validate(data, path, env_file, warnings)
+    text = read_text(path)
+    entry = cache.Entry(path)
+    raw = entry.parsed(text) or parse_text(path, text)
+    return validate(raw[0], path, env_file, raw[1], entry=entry, source=text)
 
 
 def validate(
@@ -52,9 +52,13 @@ def validate(
     path: Path,
     env_file: Path | None = None,
     warnings: list[str] | None = None,
+    entry: cache.Entry | None = None,
+    source: str | None = None,
 ) -> Config:
-    """Validate raw config data (from TOML, pyproject or a Procfile); ConfigError lists all."""
+    """Validate raw config data (from TOML, pyproject or a Procfile); ConfigError lists all.
+    `source`: the file's text the data was read from (for the cache)."""
     file = str(path)
+    raw = (data, list(warnings or []))
     problems: list[str] = []
     if not isinstance(data.get("manager", {}), dict):
         raise ConfigError([problem(file, "[manager]", "must be a table")])
@@ -73,8 +77,9 @@ def validate(
     data, interpolation_problems = interpolate_tree(file, data, lookup)
     problems += interpolation_problems
     overrides = {k: v for k, v in lookup.items() if k.upper().startswith(OVERRIDE_PREFIX)}
-    key = cache.key([data, _schema_fingerprint()], overrides)
-    normalized = cache.get(path, key)
+    entry = entry or cache.Entry(path)
+    key = entry.key(data, overrides)
+    normalized = entry.validated(key)
     if normalized is None:
         from .validate import validate_models  # pydantic: only when this content is new
 
@@ -88,7 +93,7 @@ def validate(
         except ConfigError as e:
             raise ConfigError(problems + e.problems) from None
         if not problems:
-            cache.put(path, key, normalized)
+            entry.save(source, raw, key, normalized)
     services = {n: ServiceSpec.from_dict(s) for n, s in normalized["services"].items()}
     problems += semantic_problems(file, path.parent, services)
     if problems:
@@ -102,15 +107,6 @@ def validate(
         dotenv,
         list(warnings or []) + ready_warnings(file, services),
     )
-
-
-def _schema_fingerprint() -> str:
-    # A changed schema (a new default, a new key) must never read an entry made by the old one.
-    here = Path(__file__).parent
-    digest = hashlib.sha1()
-    for name in _SCHEMA_SOURCES:
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()
 
 
 def interpolate_tree(
