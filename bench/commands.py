@@ -28,6 +28,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 PY = sys.executable
 OURS = str(Path(PY).parent / "autogpt-dev")  # the console script, as a user runs it
 SLEEPER = f"{PY} {FIXTURES / 'sleeper.py'}"
+EDITED = "up of one `true` service, config just edited"
 
 
 def which(name: str) -> str | None:
@@ -63,6 +64,10 @@ def stacks(work: Path) -> Iterator[dict[str, dict[str, list[str]]]]:
         )
     )
     (six / "Procfile").write_text("".join(f"{n}: {SLEEPER} {n}\n" for n in names))
+    edited = work / "edited"  # changed before every run: our validation cache never helps
+    edited.mkdir()
+    (edited / "autogpt-dev.toml").write_text('[services.t]\ncommand = "true"\n')
+    (edited / "Procfile").write_text("t: true\n")
     running = work / "running"
     running.mkdir()
     (running / "autogpt-dev.toml").write_text(f'[services.fg]\ncommand = "{SLEEPER} fg"\n')
@@ -73,6 +78,7 @@ def stacks(work: Path) -> Iterator[dict[str, dict[str, list[str]]]]:
         "up of one `true` service, to exit": {
             "autogpt-dev": [OURS, "up", "--headless", "-c", str(one / "autogpt-dev.toml")]
         },
+        EDITED: {"autogpt-dev": [OURS, "up", "--headless", "-c", str(edited / "autogpt-dev.toml")]},
         "status of a running stack": {
             "autogpt-dev": [OURS, "status", "-c", str(running / "autogpt-dev.toml")]
         },
@@ -101,6 +107,7 @@ def stacks(work: Path) -> Iterator[dict[str, dict[str, list[str]]]]:
                 "-f",
                 str(one / "Procfile"),
             ]
+            rows[EDITED]["honcho"] = [honcho, "start", "-f", str(edited / "Procfile")]
             rows["check of a 6-service config"]["honcho"] = [
                 honcho,
                 "check",
@@ -109,6 +116,7 @@ def stacks(work: Path) -> Iterator[dict[str, dict[str, list[str]]]]:
             ]
         if concurrently := which("concurrently"):
             rows["up of one `true` service, to exit"]["concurrently"] = [concurrently, "true"]
+            rows[EDITED]["concurrently"] = [concurrently, "true"]
         if (supervisord := which("supervisord")) and (ctl := which("supervisorctl")):
             conf = running / "supervisord.conf"
             conf.write_text(
@@ -170,6 +178,20 @@ def stacks(work: Path) -> Iterator[dict[str, dict[str, list[str]]]]:
                 p.kill()
 
 
+def touch_configs(argv: list[str]) -> None:
+    """Edit the config a command reads (a new value, so ours validates it anew): the run after
+    a developer's edit."""
+    for arg in argv:
+        path = Path(arg)
+        if path.parent.name != "edited":
+            continue
+        if path.name == "autogpt-dev.toml":
+            env = f'env = {{ EDIT = "{time.monotonic_ns()}" }}\n'
+            path.write_text('[services.t]\ncommand = "true"\n' + env)
+        elif path.name == "Procfile":
+            path.write_text(f"t: EDIT={time.monotonic_ns()} true\n")
+
+
 def measure(rows: dict[str, dict[str, list[str]]], runs: int) -> dict[str, dict[str, list[float]]]:
     times: dict[str, dict[str, list[float]]] = {
         r: {t: [] for t in tools} for r, tools in rows.items()
@@ -177,6 +199,7 @@ def measure(rows: dict[str, dict[str, list[str]]], runs: int) -> dict[str, dict[
     for _ in range(runs):
         for row, tools in rows.items():
             for tool, argv in tools.items():
+                touch_configs(argv)
                 t0 = time.perf_counter()
                 r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 took = time.perf_counter() - t0

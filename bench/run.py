@@ -1,34 +1,43 @@
-"""`python -m bench`: run each scenario against autogpt-dev and every peer found on this machine,
-several times, and print (and save to bench/results/<date>.md) median/min/max per tool.
+"""`python -m bench`: every scenario against autogpt-dev and every peer found on this machine,
+then the command-cost and dashboard sections; prints each table and writes them all, with the
+commit measured, to bench/results/<date>.md (and an SVG chart per scenario).
 
-A scenario is a function; a tool is an adapter (bench/tools.py). Installs nothing.
+Each tool gets one untimed warm-up run per scenario in the same directory (bytecode, page cache,
+our validation cache: what a developer re-running a command has), then `--repeat` timed runs,
+the tools interleaved run by run so the machine's noise falls on all of them alike. Every row
+shows the ratio to the best peer. Installs nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
 import os
-import signal
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
-from services.settings import free_port
-
 from .plot import bar_chart
+from .scenarios import NOTES, SCENARIOS, UNITS, baseline_flood
 from .tools import ALL, Tool
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 PY = sys.executable
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).parent / "results"
+OURS = "autogpt-dev"
+
+SECTIONS = [
+    ("bench.commands", "Command costs: end to end, as a shell sees them", ["--runs", "20"]),
+    ("bench.tui", "Dashboard in a real terminal (tmux), vs mprocs", ["--seconds", "20"]),
+]
+MORE_SECTIONS = [
+    ("bench.stack", "Default stack: cold start, stop, executions end to end", ["--runs", "3"]),
+    ("bench.reload", "Dev mode: file write to the new code answering", ["--runs", "8"]),
+]
 
 
 @dataclass
@@ -38,293 +47,113 @@ class Result:
     extra: dict[str, list[float]] = field(default_factory=dict)
 
 
-class Scan:
-    """Counts a marker in files that are still growing (reads only the new bytes)."""
+def commit() -> str:
+    def git(*args: str) -> str:
+        r = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return r.stdout.strip()
 
-    def __init__(self, marker: bytes) -> None:
-        self.marker = marker
-        self.offsets: dict[Path, int] = {}
-        self.tails: dict[Path, bytes] = {}
-        self.count = 0
-
-    def update(self, files: list[Path]) -> int:
-        for f in files:
-            try:
-                with f.open("rb") as fh:
-                    fh.seek(self.offsets.get(f, 0))
-                    data = fh.read()
-            except FileNotFoundError:
-                continue
-            if not data:
-                continue
-            self.offsets[f] = self.offsets.get(f, 0) + len(data)
-            chunk = self.tails.get(f, b"") + data
-            self.count += chunk.count(self.marker)
-            self.tails[f] = chunk[-len(self.marker) + 1 :]
-        return self.count
+    sha = git("rev-parse", "HEAD") or "unknown"
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    return sha + (" with uncommitted changes" if dirty else "")
 
 
-def outputs(work: Path) -> list[Path]:
-    return [work / "stdout.txt", *sorted(work.glob("*.out"))]
+def empty(work: Path) -> None:
+    """Remove a run's output, keep the directory (the same config path every run)."""
+    for p in work.iterdir():
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
 
 
-def launch(tool: Tool, services: dict[str, str], work: Path) -> subprocess.Popen[bytes]:
-    argv = tool.command(services, work)
-    out = (work / "stdout.txt").open("wb")
-    return subprocess.Popen(
-        argv,
-        cwd=work,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"},
-    )
-
-
-def wait_marker(
-    work: Path,
-    marker: bytes,
-    count: int,
-    timeout: float,
-    proc: subprocess.Popen[bytes],
-    sample: Callable[[], None] | None = None,
-) -> bool:
-    scan = Scan(marker)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if scan.update(outputs(work)) >= count:
-            return True
-        if proc.poll() is not None:  # the tool is gone: one last look, then give up
-            return scan.update(outputs(work)) >= count
-        if sample:
-            sample()
-        time.sleep(0.005)
-    return False
-
-
-def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15) -> float:
-    """Signal the tool, return seconds until it and its whole tree are gone."""
-    tree = []
-    with contextlib.suppress(psutil.Error):
-        tree = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
-    t0 = time.monotonic()
-    proc.send_signal(sig)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout)
-    # The tool's own exit is not enough: its children must be gone too. A zombie is gone (it
-    # only waits for PID 1 to reap it, which is no tool's doing).
-    deadline = t0 + timeout
-    while time.monotonic() < deadline and any(_alive(p) for p in tree):
-        time.sleep(0.005)
-    took = time.monotonic() - t0
-    for pid in tree:  # whatever a tool left behind must not skew the next run
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    return took
-
-
-def _alive(pid: int) -> bool:
+def run_scenario(key: str, tools: list[Tool], repeat: int) -> dict[str, Result]:
+    _, fn = SCENARIOS[key]
+    results = {t.name: Result() for t in tools}
+    dirs = {t.name: Path(tempfile.mkdtemp(prefix=f"bench-{key}-")) for t in tools}
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
+        for rep in range(repeat + 1):  # run 0 warms up and is not counted
+            for tool in tools:
+                work = dirs[tool.name]
+                empty(work)
+                try:
+                    value, extra = fn(tool, work)
+                except RuntimeError as e:
+                    if rep:
+                        results[tool.name].notes.append(str(e))
+                    continue
+                if rep:
+                    r = results[tool.name]
+                    r.seconds.append(value)
+                    for k, v in extra.items():
+                        r.extra.setdefault(k, []).append(v)
+    finally:
+        for d in dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+    return results
 
 
-# ---- scenarios --------------------------------------------------------------------------------
-def flood(tool: Tool, work: Path, children: int, lines: int) -> tuple[float, dict[str, float]]:
-    services = {f"flood{i}": f"{PY} {FIXTURES / 'flood.py'} {lines}" for i in range(children)}
-    services["idle"] = f"{PY} {FIXTURES / 'sleeper.py'} idle"  # keeps every tool alive
-    peak = [0.0]
-    proc = launch(tool, services, work)
-
-    def sample() -> None:
-        try:
-            rss = psutil.Process(proc.pid).memory_info().rss
-            peak[0] = max(peak[0], rss / 2**20)
-        except psutil.Error:
-            pass
-
-    t0 = time.monotonic()
-    ok = wait_marker(work, b"line %d\n" % (lines - 1), children, 300, proc, sample)
-    took = time.monotonic() - t0
-    stop(proc)
-    if not ok:
-        raise RuntimeError("not every line arrived")
-    return took, {"peak RSS MB": peak[0]}
+def best_peer(results: dict[str, Result]) -> tuple[str, float] | None:
+    peers = {n: statistics.median(r.seconds) for n, r in results.items() if n != OURS and r.seconds}
+    if not peers:
+        return None
+    name = min(peers, key=lambda n: peers[n])
+    return name, peers[name]
 
 
-def baseline_flood(work: Path, lines: int) -> float:
-    t0 = time.monotonic()
-    with (work / "alone.txt").open("wb") as f:
-        subprocess.run([PY, str(FIXTURES / "flood.py"), str(lines)], stdout=f, check=True)
-    return time.monotonic() - t0
+def ratio(value: float, best: tuple[str, float] | None) -> str:
+    if best is None:
+        return "no peer"
+    return f"{value / best[1]:.2f}x" if best[1] else "peer 0"
 
 
-def start_stop(tool: Tool, work: Path, n: int, ignore_term: bool) -> tuple[float, dict[str, float]]:
-    script = "ignore_term.py" if ignore_term else "sleeper.py"
-    marker = b"ignoring SIGTERM" if ignore_term else b"started s"
-    services = {f"s{i}": f"{PY} {FIXTURES / script} s{i}" for i in range(n)}
-    t0 = time.monotonic()
-    proc = launch(tool, services, work)
-    if not wait_marker(work, marker, n, 60, proc):
-        stop(proc, signal.SIGKILL)
-        raise RuntimeError("services did not all start")
-    started = time.monotonic() - t0
-    time.sleep(0.3)
-    stopped = stop(proc)
-    if ignore_term:  # this scenario is about the stop: each tool's escalation to SIGKILL
-        return stopped, {"start s": started}
-    return started, {"stop s": stopped}
-
-
-def idle(tool: Tool, work: Path, seconds: float = 10) -> tuple[float, dict[str, float]]:
-    services = {f"s{i}": f"{PY} {FIXTURES / 'sleeper.py'} s{i}" for i in range(6)}
-    proc = launch(tool, services, work)
-    wait_marker(work, b"started s", 6, 60, proc)
-    time.sleep(1)
-    p = psutil.Process(proc.pid)
-    c0 = sum(p.cpu_times()[:2])
-    time.sleep(seconds)
-    c1 = sum(p.cpu_times()[:2])
-    rss = p.memory_info().rss / 2**20
-    stop(proc)
-    return (c1 - c0) / seconds * 100, {"RSS MB": rss}
-
-
-def big(tool: Tool, work: Path, kind: str) -> tuple[float, dict[str, float]]:
-    """Huge lines or binary output: time to the end marker, and whether the log is exact.
-
-    Exactness (1 = the log file's hash equals the child's output) is checked where a tool keeps
-    the raw bytes: our log file and supervisord's stdout_logfile; the others only print
-    prefixed copies (-1 = not checkable)."""
-    cmd = f"{PY} {FIXTURES / 'big_then_marker.py'} {kind}"
-    services = {"big": cmd, "idle": f"{PY} {FIXTURES / 'sleeper.py'} idle"}
-    proc = launch(tool, services, work)
-    t0 = time.monotonic()
-    ok = wait_marker(work, b"END-OF-DATA\n", 1, 120, proc)
-    took = time.monotonic() - t0
-    time.sleep(0.2)
-    raw = {"autogpt-dev": work / "state" / "logs" / "big.log", "supervisord": work / "big.out"}.get(
-        tool.name
-    )
-    exact = -1.0
-    if raw is not None and raw.exists():
-        want = subprocess.run(
-            [PY, str(FIXTURES / "big_then_marker.py"), kind], capture_output=True, check=True
-        ).stdout
-        exact = float(hashlib.sha256(raw.read_bytes()).digest() == hashlib.sha256(want).digest())
-    stop(proc)
-    if not ok:
-        raise RuntimeError("the end marker never arrived")
-    return took, {"exact (1=yes)": exact}
-
-
-def ready_tcp(tool: Tool, work: Path, n: int) -> tuple[float, dict[str, float]]:
-    """Ours only (the peers have no readiness probes): n services to all-ready on tcp probes."""
-    ports = [free_port() for _ in range(n)]
-    lines = ['[manager]\nstate_dir = "state"\n']
-    for i, port in enumerate(ports):
-        lines.append(
-            f'[services.s{i}]\ncommand = ["{PY}", "{FIXTURES / "ready_after.py"}", '
-            f'"{port}", "0"]\nready = {{ tcp = "127.0.0.1:{port}", interval = 0.02 }}\n'
+def table(key: str, title: str, results: dict[str, Result]) -> list[str]:
+    best = best_peer(results)
+    extra_keys = sorted({k for r in results.values() for k in r.extra})
+    head = f"| tool | median | min | max | vs best peer | {' | '.join(extra_keys)} |"
+    rows = [f"## {key}: {title}", "", head, "|" + "---|" * (5 + len(extra_keys))]
+    for name, r in results.items():
+        if not r.seconds:
+            rows.append(f"| {name} | failed: {'; '.join(set(r.notes))} |")
+            continue
+        med = statistics.median(r.seconds)
+        extras = [
+            f"{statistics.median(r.extra[k]):.1f}" if k in r.extra else "-" for k in extra_keys
+        ]
+        rows.append(
+            f"| {name} | {med:.3f} | {min(r.seconds):.3f} | {max(r.seconds):.3f} | "
+            f"{ratio(med, best)} | {' | '.join(extras)} |"
         )
-    (work / "autogpt-dev.toml").write_text("".join(lines))
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [PY, "-m", "tui_manager", "up", "--headless", "-c", str(work / "autogpt-dev.toml")],
-        cwd=work,
-        stdout=(work / "stdout.txt").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    ok = wait_marker(work, b" ready after ", n, 60, proc)
-    took = time.monotonic() - t0
-    stop(proc)
-    if not ok:
-        raise RuntimeError("not all ready")
-    return took, {}
+    return [*rows, ""]
 
 
-def _na() -> tuple[float, dict[str, float]]:
-    raise RuntimeError("not applicable")
-
-
-def scale(tool: Tool, work: Path, n: int) -> tuple[float, dict[str, float]]:
-    """n services: start, memory of the manager per service, stop."""
-    services = {f"s{i}": f"{PY} {FIXTURES / 'sleeper.py'} s{i}" for i in range(n)}
-    t0 = time.monotonic()
-    proc = launch(tool, services, work)
-    if not wait_marker(work, b"started s", n, 120, proc):
-        stop(proc, signal.SIGKILL)
-        raise RuntimeError("services did not all start")
-    started = time.monotonic() - t0
-    rss = psutil.Process(proc.pid).memory_info().rss / 2**20
-    stopped = stop(proc, timeout=20)  # a tool that leaves orphans shows as 20 s
-    return started, {"stop s": stopped, "manager KB/service": rss * 1024 / n}
-
-
-SCENARIOS: dict[str, tuple[str, Callable[[Tool, Path], tuple[float, dict[str, float]]]]] = {
-    "flood-1x1M": (
-        "1 child x 1M lines, to all-written (s)",
-        lambda t, w: flood(t, w, 1, 1_000_000),
-    ),
-    "flood-6x200k": ("6 children x 200k lines (s)", lambda t, w: flood(t, w, 6, 200_000)),
-    "start-6": ("6 services to all-started (s)", lambda t, w: start_stop(t, w, 6, False)),
-    "start-50": ("50 services to all-started (s)", lambda t, w: start_stop(t, w, 50, False)),
-    "stop-6-ignore-term": (
-        "6 services ignoring SIGTERM: SIGTERM to all gone (s)",
-        lambda t, w: start_stop(t, w, 6, True),
-    ),
-    "big-lines": ("100 lines of 1 MB, to the end marker (s)", lambda t, w: big(t, w, "lines")),
-    "binary": ("10 MB of random bytes, to the end marker (s)", lambda t, w: big(t, w, "binary")),
-    "ready-tcp-6": (
-        "6 services to all-ready on tcp probes (s; ours only: peers have none)",
-        lambda t, w: ready_tcp(t, w, 6) if t.name == "autogpt-dev" else _na(),
-    ),
-    "idle-6": ("idle CPU % of the manager, 6 services", idle),
-    "scale-200": ("200 services: start to all-started (s)", lambda t, w: scale(t, w, 200)),
-}
-UNITS = {"idle-6": "% CPU"}
-NOTES = {
-    "stop-6-ignore-term": (
-        "15.000 is the bench's limit: honcho and concurrently never escalate to SIGKILL, so the"
-        " children that ignore SIGTERM were still alive when the bench gave up (and killed them"
-        " itself)."
-    ),
-    "idle-6": "0.000 means less than one 10 ms clock tick of CPU in the 10 s window.",
-    "big-lines": (
-        "exact: 1 = the log file is byte-identical to what the child wrote; -1 = the tool keeps"
-        " no raw log to compare."
-    ),
-}
-
-
-SECTIONS = [
-    ("bench.stack", "Default stack: cold start, stop, executions end to end", ["--runs", "3"]),
-    ("bench.reload", "Dev mode: file write to the new code answering", ["--runs", "8"]),
-    ("bench.tui", "Dashboard in a real terminal (tmux), vs mprocs", ["--seconds", "20"]),
-]
+def summary_row(key: str, results: dict[str, Result]) -> str:
+    ours = results.get(OURS)
+    if not ours or not ours.seconds:
+        return f"| {key} | failed | - | - |"
+    med = statistics.median(ours.seconds)
+    best = best_peer(results)
+    peer = f"{best[0]} {best[1]:.3f}" if best else "-"
+    return f"| {key} | {med:.3f} | {peer} | {ratio(med, best)} |"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", nargs="*", default=list(SCENARIOS))
     ap.add_argument("--tools", nargs="*", default=[t.name for t in ALL])
     ap.add_argument("--out", type=Path, default=None, help="results file (default: dated)")
-    ap.add_argument(
-        "--all",
-        action="store_true",
-        help="also the default stack, dev-mode reload and dashboard (tmux) sections",
-    )
+    ap.add_argument("--no-sections", action="store_true", help="only the scenarios")
+    ap.add_argument("--all", action="store_true", help="also the default stack and dev mode")
     args = ap.parse_args(argv)
     tools = [t for t in ALL if t.name in args.tools and t.available()]
     missing = [t.name for t in ALL if t.name in args.tools and not t.available()]
     lines = [
         f"# autogpt-dev benchmarks, {time.strftime('%Y-%m-%d %H:%M')}",
         "",
+        f"Commit measured: {commit()}.",
+        "",
         f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}. "
-        f"Runs per cell: {args.repeat}. Tools: "
+        f"Timed runs per cell: {args.repeat}, after one warm-up. Tools: "
         + ", ".join(t.version() for t in tools)
         + (f". Not installed: {', '.join(missing)}" if missing else "")
         + ".",
@@ -334,88 +163,34 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as d:
             base = statistics.median(baseline_flood(Path(d), 1_000_000) for _ in range(3))
         lines += [f"Baseline: the flood child alone, into a file: {base:.3f} s.", ""]
+    summary = [
+        "## Summary: ours against the best peer",
+        "",
+        "| scenario | autogpt-dev | best peer | ratio |",
+        "|---|---|---|---|",
+    ]
+    body: list[str] = []
     for key in args.only:
-        title, fn = SCENARIOS[key]
-        results: dict[str, Result] = {}
-        for tool in tools:
-            r = results[tool.name] = Result()
-            for _ in range(args.repeat):
-                with tempfile.TemporaryDirectory() as d:
-                    try:
-                        value, extra = fn(tool, Path(d))
-                    except RuntimeError as e:
-                        r.notes.append(str(e))
-                        continue
-                    r.seconds.append(value)
-                    for k, v in extra.items():
-                        r.extra.setdefault(k, []).append(v)
-        lines += table(key, title, results)
+        title, _ = SCENARIOS[key]
+        results = run_scenario(key, tools, args.repeat)
+        section = table(key, title, results)
+        summary.append(summary_row(key, results))
         medians = {name: statistics.median(r.seconds) for name, r in results.items() if r.seconds}
         if medians:
-            svg = bar_chart(
-                f"{key}: {title}",
-                UNITS.get(key, "s"),
-                medians,
-                Path(__file__).parent / "results" / f"{key}.svg",
-            )
-            lines += [f"![{key}]({svg.name})", ""]
+            svg = bar_chart(f"{key}: {title}", UNITS.get(key, "s"), medians, RESULTS / f"{key}.svg")
+            section += [f"![{key}]({svg.name})", ""]
         if key in NOTES:
-            lines += [NOTES[key], ""]
-        print("\n".join(lines[-(len(results) + 4) :]), flush=True)
-    if args.all:
-        for module, title, extra in SECTIONS:
-            lines += [f"## {title}", ""]
-            r = subprocess.run(
-                [PY, "-m", module, *extra],
-                capture_output=True,
-                text=True,
-                cwd=Path(__file__).resolve().parents[1],
-            )
-            lines += [r.stdout.strip() or f"failed: {r.stderr.strip()[-300:]}", ""]
-            values = table_values(r.stdout)
-            if values and module != "bench.stack":  # the stack's rows mix units: no chart
-                key = module.split(".")[1]
-                svg = bar_chart(title, "", values, Path(__file__).parent / "results" / f"{key}.svg")
-                lines += [f"![{key}]({svg.name})", ""]
-            print("\n".join(lines[-3:]), flush=True)
-    out = args.out or Path(__file__).parent / "results" / f"{time.strftime('%Y-%m-%d')}.md"
+            section += [NOTES[key], ""]
+        body += section
+        print("\n".join(section), flush=True)
+    sections = [] if args.no_sections else SECTIONS + (MORE_SECTIONS if args.all else [])
+    for module, title, extra in sections:
+        r = subprocess.run([PY, "-m", module, *extra], capture_output=True, text=True, cwd=REPO)
+        out = [f"## {title}", "", r.stdout.strip() or f"failed: {r.stderr.strip()[-300:]}", ""]
+        body += out
+        print("\n".join(out), flush=True)
+    lines += [*summary, "", *body]
+    out = args.out or RESULTS / f"{time.strftime('%Y-%m-%d')}.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {out}")
     return 0
-
-
-def table_values(markdown: str) -> dict[str, float]:
-    """Row name -> the first number of its second column, from a markdown table."""
-    import re
-
-    out = {}
-    for line in markdown.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 2 and (m := re.match(r"^([\d.]+)", cells[1])):
-            out[cells[0]] = float(m.group(1))
-    return out
-
-
-def table(key: str, title: str, results: dict[str, Result]) -> list[str]:
-    ours = (
-        statistics.median(results["autogpt-dev"].seconds)
-        if results.get("autogpt-dev") and results["autogpt-dev"].seconds
-        else None
-    )
-    extra_keys = sorted({k for r in results.values() for k in r.extra})
-    head = f"| tool | median | min | max | vs autogpt-dev | {' | '.join(extra_keys)} |"
-    rows = [f"## {key}: {title}", "", head, "|" + "---|" * (5 + len(extra_keys))]
-    for name, r in results.items():
-        if not r.seconds:
-            rows.append(f"| {name} | failed: {'; '.join(set(r.notes))} |")
-            continue
-        med = statistics.median(r.seconds)
-        ratio = f"{med / ours:.1f}x" if ours else "-"
-        extras = [
-            f"{statistics.median(r.extra[k]):.1f}" if k in r.extra else "-" for k in extra_keys
-        ]
-        rows.append(
-            f"| {name} | {med:.3f} | {min(r.seconds):.3f} | {max(r.seconds):.3f} | "
-            f"{ratio} | {' | '.join(extras)} |"
-        )
-    return [*rows, ""]

@@ -73,9 +73,11 @@ def _sweep() -> tuple[dict[str, list[int]], dict[int, list[int]]]:
 
 def _fresh() -> tuple[float, dict[str, list[int]], dict[int, list[int]]]:
     global _index
-    now = time.monotonic()
-    if now - _index[0] > MAX_AGE:
-        _index = (now, *_sweep())
+    if time.monotonic() - _index[0] > MAX_AGE:
+        swept = _sweep()
+        # Aged from its end: a sweep of a busy machine takes longer than MAX_AGE, and the stops
+        # of a whole wave (200 services at once) must share one, not take one each.
+        _index = (time.monotonic(), *swept)
     return _index
 
 

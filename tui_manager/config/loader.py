@@ -84,12 +84,7 @@ def validate(
         from .validate import validate_models  # pydantic: only when this content is new
 
         try:
-            normalized = validate_models(
-                file,
-                data,
-                dict(data.get("manager", {})),
-                dotenv_values,
-            )
+            normalized = validate_models(file, data, dict(data.get("manager", {})), overrides)
         except ConfigError as e:
             raise ConfigError(problems + e.problems) from None
         if not problems:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ..base.keys import BINDING_IDS
 from .spec import signal_number
@@ -150,10 +149,13 @@ class ServiceConfig(_Strict):
         }
 
 
-class ManagerConfig(BaseSettings):
-    """The `[manager]` table; `AUTOGPT_DEV_<FIELD>` environment variables override it."""
+ENV_PREFIX = "AUTOGPT_DEV_"
 
-    model_config = SettingsConfigDict(env_prefix="AUTOGPT_DEV_", extra="forbid")
+
+class ManagerConfig(_Strict):
+    """The `[manager]` table; `AUTOGPT_DEV_<FIELD>` variables (the environment, then `.env`)
+    override it. Applied by validate.py: pydantic-settings would do the same, but importing it
+    costs a tenth of a second on every first run after a config edit."""
 
     name: str = Field("autogpt", description="Shown in the header.")
     state_dir: str = Field(".autogpt-dev", description="control.sock, manager.pid and logs/.")
@@ -167,19 +169,11 @@ class ManagerConfig(BaseSettings):
         "else the one the manager runs in. A path: that one. false: PATH is left alone.",
     )
 
+    @field_validator("venv", mode="before")
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment beats the file: that is what an override is. (The .env file's
-        # AUTOGPT_DEV_* values are layered in by validate.py: pydantic-settings' own dotenv
-        # source would reject every other key of a .env the services share.)
-        return (env_settings, init_settings)
+    def _false_word(cls, v: Any) -> Any:
+        # AUTOGPT_DEV_VENV=false can only be a string: it means false, not a directory "false".
+        return False if isinstance(v, str) and v.strip().lower() == "false" else v
 
 
 class ConfigFile(_Strict):

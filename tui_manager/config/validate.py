@@ -9,25 +9,34 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import ConfigError, problem, where
-from .model import ConfigFile, Dependency, EnvFile, ManagerConfig, Probe, ServiceConfig
+from .model import (
+    ENV_PREFIX,
+    ConfigFile,
+    Dependency,
+    EnvFile,
+    ManagerConfig,
+    Probe,
+    ServiceConfig,
+)
 
 
 def validate_models(
-    file: str, data: dict[str, Any], raw_manager: dict[str, Any], dotenv: dict[str, str]
+    file: str, data: dict[str, Any], raw_manager: dict[str, Any], overrides: dict[str, str]
 ) -> dict[str, Any]:
     """Validated and normalised: {"manager": {...}, "services": {...}, "keys": {...}}.
-    Raises ConfigError listing every problem. `dotenv`: the .env file's values."""
+    Raises ConfigError listing every problem. `overrides`: the AUTOGPT_DEV_* variables of the
+    environment and `.env` (the environment's winning), case-insensitive as a shell user
+    expects; other AUTOGPT_DEV_* names are not ours to judge."""
     problems: list[str] = []
     manager: dict[str, Any] = {}
-    prefix = ManagerConfig.model_config.get("env_prefix", "")
-    from_dotenv = {
-        k[len(prefix) :].lower(): v
-        for k, v in dotenv.items()
-        if k.upper().startswith(prefix) and k[len(prefix) :].lower() in ManagerConfig.model_fields
+    fields = ManagerConfig.model_fields
+    from_env = {
+        k[len(ENV_PREFIX) :].lower(): v
+        for k, v in overrides.items()
+        if k.upper().startswith(ENV_PREFIX) and k[len(ENV_PREFIX) :].lower() in fields
     }
     try:
-        # file < .env < the environment (pydantic-settings' env source beats init values).
-        manager = ManagerConfig(**{**raw_manager, **from_dotenv}).model_dump()
+        manager = ManagerConfig(**{**raw_manager, **from_env}).model_dump()  # file < variables
     except ValidationError as e:
         problems += from_validation(file, e, raw_manager, ("manager",), known_fields)
     try:
