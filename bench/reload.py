@@ -1,12 +1,14 @@
-"""Dev-mode reload latency: file write -> the service answers with the new code.
+"""Dev-mode reload: from a file write to the new code answering over HTTP.
 
-    python -m bench.reload [--runs 10]
+    python -m bench.reload [--runs 8]
 
-The same minimal ASGI app, run by uvicorn, twice:
-- under `autogpt-dev up --headless --dev` (uvicorn without --reload; our watcher restarts it);
-- by `uvicorn --reload` alone, for comparison.
-Plus the default stack's agent_server (a copy of services/ in a temp dir) under our dev mode,
-timed from the write to `ready` in events.jsonl.
+Apps: a trivial ASGI app; an import-heavy one (bench/heavy_app: FastAPI, SQLAlchemy, pandas,
+pydantic-settings, boto3; over a second to import cold); and the default stack's agent_server.
+Tools: ours warm (the default in dev mode), ours cold (`warm = false`), `uvicorn --reload`,
+hupper, the watchfiles CLI and `pm2 --watch`, where installed. Every edit changes code (a
+comment would restart nothing here). Extra restarts: process starts beyond one per edit.
+Needs: pip install uvicorn hupper fastapi sqlalchemy pandas pydantic-settings boto3 httpx
+jinja2 email-validator; npm install -g pm2.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -22,12 +25,16 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from services.settings import free_port, isolated_env
 
 REPO = Path(__file__).resolve().parents[1]
-APP = """
+HEAVY = Path(__file__).resolve().parent / "heavy_app"
+PY = sys.executable
+STARTED = re.compile(rb"Started server process")
+TRIVIAL = """
 VERSION = {v}
 
 
@@ -41,168 +48,216 @@ async def app(scope, receive, send):
 
 def get(url: str) -> str | None:
     try:
-        with urllib.request.urlopen(url, timeout=1) as r:
+        with urllib.request.urlopen(url, timeout=2) as r:
             return str(r.read().decode())
     except OSError:
         return None
 
 
-def wait_for(url: str, want: str, timeout: float = 30) -> float:
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60) -> float:
     t0 = time.monotonic()
-    while get(url) != want:
+    while not check():
         if time.monotonic() - t0 > timeout:
-            raise RuntimeError(f"{url} never answered {want}")
-        time.sleep(0.005)
+            raise RuntimeError(f"timed out: {what}")
+        time.sleep(0.003)
     return time.monotonic() - t0
 
 
-def edit_and_time(work: Path, port: int, runs: int) -> list[float]:
-    """Once the app answers, rewrite app.py `runs` times; each time, seconds until the new
-    version answers (whoever does the reloading)."""
-    url = f"http://127.0.0.1:{port}/"
-    wait_for(url, "0")
-    time.sleep(1.0)  # let the watcher arm
-    out = []
-    for v in range(1, runs + 1):
-        t0 = time.monotonic()
-        (work / "app.py").write_text(APP.format(v=v))
-        wait_for(url, str(v))
-        out.append(time.monotonic() - t0)
-        time.sleep(0.5)
-    return out
+# ---- apps: write version v ----------------------------------------------------------------------
+def trivial(work: Path, v: int) -> None:
+    (work / "app.py").write_text(TRIVIAL.format(v=v))
 
 
-def measure(argv: list[str], work: Path, port: int, runs: int) -> list[float]:
-    (work / "app.py").write_text(APP.format(v=0))
-    proc = subprocess.Popen(
-        argv, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        return edit_and_time(work, port, runs)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(20)
+def heavy(work: Path, v: int) -> None:
+    if not (work / "models.py").exists():
+        for f in HEAVY.glob("*.py"):
+            shutil.copy(f, work)
+    text = (work / "app.py").read_text()
+    (work / "app.py").write_text(re.sub(r"^VERSION = \d+$", f"VERSION = {v}", text, flags=re.M))
 
 
-def ours(work: Path, runs: int) -> list[float]:
-    port = free_port()
-    (work / "autogpt-dev.toml").write_text(
-        f'[services.app]\ncommand = "{sys.executable} -m uvicorn app:app --port {port}"\n'
-        f'ready = {{ http = "http://127.0.0.1:{port}/", interval = 0.02 }}\n'
-    )
-    return measure(
-        [sys.executable, "-m", "tui_manager", "up", "--headless", "--dev"], work, port, runs
-    )
-
-
-def uvicorn_reload(work: Path, runs: int) -> list[float]:
-    port = free_port()
-    return measure(
-        [sys.executable, "-m", "uvicorn", "app:app", "--reload", "--port", str(port)],
-        work,
-        port,
-        runs,
-    )
-
-
-def pm2_watch(work: Path, runs: int) -> list[float]:
-    """pm2 --watch restarting the same uvicorn app (its own daemon, PM2_HOME in work)."""
-    port = free_port()
-    (work / "app.py").write_text(APP.format(v=0))
-    env = {**os.environ, "PM2_HOME": str(work / ".pm2")}
-    start = [
-        "pm2",
-        "start",
-        sys.executable,
-        "--name",
-        "app",
-        "--watch",
-        "--cwd",
-        str(work),
-        "--",
-        "-m",
-        "uvicorn",
-        "app:app",
-        "--port",
-        str(port),
-    ]
-    subprocess.run(start, env=env, check=True, capture_output=True, cwd=work)
-    try:
-        return edit_and_time(work, port, runs)
-    finally:
-        subprocess.run(["pm2", "kill"], env=env, capture_output=True)
-
-
-def agent_server(work: Path, runs: int) -> list[float]:
-    shutil.copytree(REPO / "services", work / "services")
-    shutil.copy(REPO / "autogpt-dev.toml", work)
-    env = {**os.environ, **isolated_env(work / "state")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_manager", "up", "--headless", "--dev"],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    events = work / "state" / "logs" / "events.jsonl"
-
-    def rows() -> list[dict[str, object]]:
-        return [json.loads(x) for x in events.read_text().splitlines()] if events.exists() else []
-
-    try:
-        deadline = time.monotonic() + 30
-        while not any(r["event"] == "watching" for r in rows()):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        time.sleep(1)
-        out = []
-        target = work / "services" / "agent_server.py"
-        for i in range(runs):
-            seen = len(rows())
-            t0 = time.time()
-            target.write_text(target.read_text() + f"\n# edit {i}\n")
-            while not any(
-                r["event"] == "ready" and r["service"] == "agent_server" for r in rows()[seen:]
-            ):
-                time.sleep(0.005)
-            new = rows()[seen:]
-            ready = next(
-                r["ts"] for r in new if r["event"] == "ready" and r["service"] == "agent_server"
-            )
-            noticed = next(r["ts"] for r in new if r["event"] == "reload")
-            out.append(float(ready) - t0)  # type: ignore[arg-type]
-            WATCHER.append(float(noticed) - t0)  # type: ignore[arg-type]
-            time.sleep(0.5)
-        return out
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(30)
-
-
-WATCHER: list[float] = []  # write -> our `reload` event: the watcher's own share
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.reload")
-    ap.add_argument("--runs", type=int, default=10)
-    args = ap.parse_args()
-    print("| what | median | min | max |\n|---|---|---|---|")
-    for name, fn in [
-        ("autogpt-dev --dev, trivial uvicorn app", ours),
-        ("uvicorn --reload, same app", uvicorn_reload),
-        *([("pm2 --watch, same app", pm2_watch)] if shutil.which("pm2") else []),
-        ("autogpt-dev --dev, default stack's agent_server", agent_server),
-    ]:
-        with tempfile.TemporaryDirectory() as d:
-            t = fn(Path(d), args.runs)
-        print(
-            f"| {name} | {statistics.median(t):.3f}s | {min(t):.3f}s | {max(t):.3f}s |", flush=True
+# ---- tools: the command that serves app:app on a port, reloading on change ---------------------
+def ours(warm: bool) -> Callable[[Path, int], list[str]]:
+    def command(work: Path, port: int) -> list[str]:
+        (work / "autogpt-dev.toml").write_text(
+            f'[manager]\nstate_dir = "state"\n[services.app]\n'
+            f'command = "{PY} -m uvicorn app:app --port {port}"\n'
+            f'ready = {{ http = "http://127.0.0.1:{port}/", interval = 0.02 }}\n'
+            + ("" if warm else "warm = false\n")
         )
-    w = WATCHER
+        return [PY, "-m", "tui_manager", "up", "--headless", "--dev"]
+
+    return command
+
+
+def uvicorn_reload(work: Path, port: int) -> list[str]:
+    return [PY, "-m", "uvicorn", "app:app", "--reload", "--port", str(port)]
+
+
+def hupper(work: Path, port: int) -> list[str]:
+    return [str(Path(PY).parent / "hupper"), "-m", "uvicorn", "app:app", "--port", str(port)]
+
+
+def watchfiles_cli(work: Path, port: int) -> list[str]:
+    cmd = f"{PY} -m uvicorn app:app --port {port}"
+    return [str(Path(PY).parent / "watchfiles"), cmd, str(work)]
+
+
+def pm2(work: Path, port: int) -> list[str]:
+    return ["pm2"]  # started specially (a daemon): see run_tool
+
+
+TOOLS: dict[str, Callable[[Path, int], list[str]]] = {
+    "autogpt-dev warm": ours(True),
+    "autogpt-dev cold (warm = false)": ours(False),
+    "uvicorn --reload": uvicorn_reload,
+    "hupper": hupper,
+    "watchfiles CLI": watchfiles_cli,
+    "pm2 --watch": pm2,
+}
+
+
+def available(name: str) -> bool:
+    exe = {"hupper": "hupper", "watchfiles CLI": "watchfiles"}.get(name)
+    if name == "pm2 --watch":
+        return shutil.which("pm2") is not None
+    if name.startswith("uvicorn") or name.startswith("autogpt"):
+        return subprocess.run([PY, "-c", "import uvicorn"], capture_output=True).returncode == 0
+    return exe is not None and (Path(PY).parent / exe).exists()
+
+
+def run_tool(
+    tool: str, write: Callable[[Path, int], None], work: Path, runs: int
+) -> tuple[list[float], int]:
+    """(seconds from each write to the new version answering, extra restarts)."""
+    port = free_port()
+    write(work, 0)
+    log = work / "out.log"
+    env = {**os.environ, "PM2_HOME": str(work / ".pm2")}
+    if tool == "pm2 --watch":
+        subprocess.run(
+            ["pm2", "start", PY, "--name", "app", "--watch", "--cwd", str(work),
+             "--output", str(log), "--error", str(log), "--ignore-watch", ".pm2 state out.log",
+             "--", "-m", "uvicorn", "app:app", "--port", str(port)],
+            env=env, check=True, capture_output=True, cwd=work,
+        )  # fmt: skip
+        proc = None
+    else:
+        proc = subprocess.Popen(
+            TOOLS[tool](work, port),
+            cwd=work,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for(lambda: get(url) == "0", f"{tool} serving")
+        time.sleep(1.5)  # watchers armed, our template built
+        out = []
+        for v in range(1, runs + 1):
+            t0 = time.monotonic()
+            write(work, v)
+            wait_for(lambda v=v: get(url) == str(v), f"{tool} serving {v}")  # type: ignore[misc]
+            out.append(time.monotonic() - t0)
+            time.sleep(0.7)  # nothing else happens: a second restart would show in the count
+        starts = len(STARTED.findall(log.read_bytes()))
+        return out, starts - (runs + 1)
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        else:
+            subprocess.run(["pm2", "kill"], env=env, capture_output=True)
+
+
+def agent_server(warm: bool, runs: int) -> tuple[list[float], int]:
+    """The default stack under our dev mode; agent_server's /health names its pid: the new
+    process answering is the new code answering."""
+    with tempfile.TemporaryDirectory() as d:
+        work = Path(d)
+        shutil.copytree(REPO / "services", work / "services")
+        config = (REPO / "autogpt-dev.toml").read_text()
+        if not warm:
+            config = config.replace(
+                'command = "python -m services.agent_server"',
+                'command = "python -m services.agent_server"\nwarm = false',
+            )
+        (work / "autogpt-dev.toml").write_text(config)
+        env = {**os.environ, **isolated_env(work / "state")}
+        url = f"http://127.0.0.1:{env['AGENT_SERVER_PORT']}/health"
+        proc = subprocess.Popen(
+            [PY, "-m", "tui_manager", "up", "--headless", "--dev"],
+            cwd=work,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        events = work / "state" / "logs" / "events.jsonl"
+
+        def pid() -> int | None:
+            body = get(url)
+            return int(json.loads(body)["pid"]) if body else None
+
+        try:
+            wait_for(lambda: events.exists() and b'"watching"' in events.read_bytes(), "armed")
+            time.sleep(3)  # templates are built once the stack has settled
+            target = work / "services" / "agent_server.py"
+            source = target.read_text()
+            out = []
+            for i in range(runs):
+                before = pid()
+                t0 = time.monotonic()
+                target.write_text(source + f"\nBENCH_EDIT = {i}\n")
+                wait_for(lambda b=before: pid() not in (None, b), "new agent_server")  # type: ignore[misc]
+                out.append(time.monotonic() - t0)
+                time.sleep(0.7)
+            rows = [json.loads(x) for x in events.read_text().splitlines()]
+            spawns = sum(r["event"] == "spawn" and r["service"] == "agent_server" for r in rows)
+            return out, spawns - (runs + 1)
+        finally:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(30)
+
+
+def row(app: str, tool: str, t: list[float], extra: int, best: float | None) -> str:
+    med = statistics.median(t)
+    ratio = f"{med / best:.2f}x" if best and tool.startswith("autogpt") else "-"
+    return f"| {app} | {tool} | {med:.3f} | {min(t):.3f} | {max(t):.3f} | {extra} | {ratio} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.reload")
+    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--apps", nargs="*", default=["heavy", "trivial", "agent_server"])
+    args = ap.parse_args(argv)
     print(
-        f"| of which our watcher (write -> reload event) | {statistics.median(w):.3f}s | "
-        f"{min(w):.3f}s | {max(w):.3f}s |"
+        "| app | tool | median s | min s | max s | extra restarts | vs best peer |\n"
+        "|---|---|---|---|---|---|---|"
     )
+    for app in args.apps:
+        if app == "agent_server":
+            for warm in (True, False):
+                t, extra = agent_server(warm, args.runs)
+                name = "autogpt-dev warm" if warm else "autogpt-dev cold (warm = false)"
+                print(row("default stack's agent_server", name, t, extra, None), flush=True)
+            continue
+        write = {"heavy": heavy, "trivial": trivial}[app]
+        results: dict[str, tuple[list[float], int]] = {}
+        for tool in TOOLS:
+            if available(tool):
+                with tempfile.TemporaryDirectory() as d:
+                    results[tool] = run_tool(tool, write, Path(d), args.runs)
+        peers = [statistics.median(t) for n, (t, _) in results.items() if "autogpt" not in n]
+        best = min(peers) if peers else None
+        label = {"heavy": "import-heavy ASGI app", "trivial": "trivial ASGI app"}[app]
+        for tool, (t, extra) in results.items():
+            print(row(label, tool, t, extra, best), flush=True)
     return 0
 
 

@@ -1,17 +1,27 @@
-"""Chaos soak of the default stack: random restarts, kills and log floods, for --duration seconds.
+"""Chaos soak of the default stack in dev mode; writes the whole report, charts included.
 
-    python scripts/soak.py --duration 3600 [--report soak.md]
+    python scripts/soak.py --duration 7200      # -> bench/results/soak-<date>.md + charts
 
-Every few seconds one of: `autogpt-dev restart <svc>`, `kill -9 <svc's pid>`, a burst of agent
-executions, or a log flood (a request storm on agent_server). Once a minute the manager's open
-fds, threads and RSS are sampled. At the end: `down`, and two checks, that every `restart` in
-events.jsonl is followed by a spawn with a new pid, and that no process of the run is left.
+The stack runs from a copy of the committed tree (`git archive HEAD`), so the dev-mode edits
+touch the copy and the report names exactly the commit it ran. Every --interval seconds one
+action, then a wait until every service is ready again (the recovery time is recorded):
+
+- execution: run an agent (text -> http_get on agent_server -> uppercase -> notify) through
+  agent_server's REST API; a websocket subscriber on websocket_server follows it;
+- flood: 1000 GET /echo requests; every answered one must be in agent_server's log file;
+- kill: SIGKILL a background service; stop: SIGSTOP one for 0.5-5 s, then SIGCONT;
+- restart: `autogpt-dev restart <service>` over the control socket (the foreground included);
+- edit: append a comment to services/<service>.py, as an editor save; dev mode must reload it.
+
+The manager's fds, threads and RSS are sampled every 30 s. At the end: a drain, `down`, and
+the checks (see CHECKS below). Exit 0 when every check passed.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
 import os
 import random
@@ -21,137 +31,264 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.plot import line_chart  # noqa: E402
+from scripts.soak_ws import Subscriber  # noqa: E402
 from services.settings import SERVICES, isolated_env  # noqa: E402
 
+FOREGROUND = "execution_manager"
+ACTIONS = {"execution": 30, "flood": 12, "kill": 14, "stop": 10, "restart": 14, "edit": 20}
+AGENT = {
+    "name": "soak",
+    "nodes": [
+        {"id": "in", "type": "text"},
+        {"id": "echo", "type": "http_get", "inputs": ["in"]},
+        {"id": "up", "type": "uppercase", "inputs": ["echo"]},
+        {"id": "tell", "type": "notify", "inputs": ["up"]},
+    ],
+}
 
-def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui_manager", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+class Stack:
+    """The copy of the project, its manager, and the commands a user would type."""
+
+    def __init__(self, work: Path) -> None:
+        self.src = work / "src"
+        self.src.mkdir()
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(self.src)], input=archive.stdout, check=True)
+        self.state = work / "state"
+        self.env = {**os.environ, **isolated_env(self.state)}
+        self.api = f"http://127.0.0.1:{self.env['AGENT_SERVER_PORT']}"
+        self.ws_url = f"http://127.0.0.1:{self.env['WEBSOCKET_SERVER_PORT']}/ws"
+        self.out = (work / "headless.out").open("wb")
+        self.up = subprocess.Popen(
+            [sys.executable, "-m", "tui_manager", "up", "--headless", "--dev"],
+            cwd=self.src,
+            env=self.env,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+        )
+        self.manager = psutil.Process(self.up.pid)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tui_manager", *args],
+            cwd=self.src,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        answer = self.cli("status", "--json")
+        if answer.returncode:
+            return {}
+        return {s["name"]: s for s in json.loads(answer.stdout)["services"]}
+
+    def wait_ready(self, deadline: float) -> float | None:
+        """Seconds until every service is ready, or None at the deadline."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < deadline:
+            rows = self.status()
+            if rows and all(r["state"] == "ready" for r in rows.values()):
+                return time.monotonic() - t0
+            time.sleep(0.1)
+        return None
+
+    def log_text(self, service: str) -> str:
+        log = self.state / "logs" / f"{service}.log"
+        files = [log, *(log.with_name(f"{log.name}.{i}") for i in (1, 2, 3))]
+        return "".join(f.read_text(errors="replace") for f in files if f.exists())
+
+    def events(self) -> list[dict[str, Any]]:
+        path = self.state / "logs" / "events.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def post(url: str, body: object) -> None:
-    req = urllib.request.Request(url, json.dumps(body).encode(), method="POST")
-    with contextlib.suppress(OSError):  # a service may be restarting: that is the point
-        urllib.request.urlopen(req, timeout=5).read()
+def http(method: str, url: str, body: object = None, timeout: float = 10) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, None
+    except OSError:
+        return 0, None
+
+
+def retrying(method: str, url: str, body: object = None, for_s: float = 20) -> tuple[int, Any]:
+    """As a client would: a service that is restarting is waited for."""
+    end = time.monotonic() + for_s
+    while True:
+        code, answer = http(method, url, body)
+        if code or time.monotonic() > end:
+            return code, answer
+        time.sleep(0.1)
+
+
+class Soak:
+    def __init__(self, stack: Stack, rng: random.Random) -> None:
+        self.stack, self.rng = stack, rng
+        self.actions: Counter[str] = Counter()
+        self.executions: dict[str, str] = {}  # id -> input
+        self.not_submitted = 0
+        self.floods: list[tuple[str, int]] = []  # (marker, answered with 200)
+        self.flood_missing = 0
+        self.kills: list[tuple[str, int, float]] = []
+        self.edits: list[tuple[str, float]] = []
+        self.recoveries: list[float] = []
+        self.unrecovered: list[str] = []
+        self.samples: list[tuple[float, int, int, float, int]] = []
+        self.subscriber = Subscriber(stack.ws_url)
+        self.agent_id = ""
+
+    def sample(self, t: float) -> None:
+        m = self.stack.manager
+        tree = m.children(recursive=True)
+        self.samples.append(
+            (t, m.num_fds(), m.num_threads(), m.memory_info().rss / 2**20, len(tree))
+        )
+
+    def act(self, action: str) -> None:
+        target = self.rng.choice(SERVICES)
+        rows = self.stack.status()
+        pid = (rows.get(target) or {}).get("pid")
+        if action == "execution":
+            self.execution()
+        elif action == "flood":
+            self.flood()
+        elif action == "kill" and target != FOREGROUND and pid:
+            os.kill(pid, signal.SIGKILL)  # the foreground's death would end the run, by design
+            self.kills.append((target, pid, time.time()))
+        elif action == "stop" and pid:
+            os.kill(pid, signal.SIGSTOP)
+            time.sleep(self.rng.uniform(0.5, 5))
+            with contextlib.suppress(ProcessLookupError):  # a liveness restart came first: fine
+                os.kill(pid, signal.SIGCONT)
+        elif action == "restart":
+            self.stack.cli("restart", target, "--no-wait")
+        elif action == "edit":
+            path = self.stack.src / "services" / f"{target}.py"
+            with path.open("a") as f:  # an editor's plain save; code (a comment is no change)
+                f.write(f"SOAK_EDIT = {len(self.edits)}\n")
+            self.edits.append((target, time.time()))
+        else:
+            action = "skipped"
+        self.actions[action] += 1
+        took = self.stack.wait_ready(60)
+        if took is None:
+            self.unrecovered.append(f"{action} {target}")
+        else:
+            self.recoveries.append(took)
+
+    def execution(self) -> None:
+        if not self.agent_id:
+            code, agent = retrying("POST", f"{self.stack.api}/agents", AGENT)
+            if code != 201:
+                self.not_submitted += 1
+                return
+            self.agent_id = agent["id"]
+        text = f"soak-{len(self.executions)}"
+        url = f"{self.stack.api}/agents/{self.agent_id}/execute"
+        code, ex = retrying("POST", url, {"input": text})
+        if code != 201:
+            self.not_submitted += 1
+            return
+        self.executions[ex["id"]] = text
+        self.subscriber.subscribe(ex["id"])
+
+    def flood(self) -> None:
+        marker = f"flood{len(self.floods)}"
+        urls = [f"{self.stack.api}/echo?msg={marker}-{i}" for i in range(1000)]
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda u: http("GET", u, timeout=5)[0], urls))
+        answered = codes.count(200)
+        self.floods.append((marker, answered))
+        # The line is written when the answer is: give the manager's reader a moment to drain.
+        end = time.monotonic() + 10
+        while True:
+            text = self.stack.log_text("agent_server")
+            logged = sum(1 for line in text.splitlines() if f"msg={marker}-" in line)
+            if logged >= answered or time.monotonic() > end:
+                break
+            time.sleep(0.1)
+        self.flood_missing += max(0, answered - logged)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=float, default=3600)
-    ap.add_argument("--interval", type=float, default=3)
+    ap.add_argument("--duration", type=float, default=7200)
+    ap.add_argument("--interval", type=float, default=2)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--report", type=Path, default=None)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="autogpt-dev-soak-"))
-    env = {**os.environ, **isolated_env(tmp / "state"), "AUTOGPT_DEV_LOG_MAX_BYTES": "2000000"}
-    ports = {s: int(env[f"{s.upper()}_PORT"]) for s in SERVICES}
-    up = subprocess.Popen(
-        [sys.executable, "-m", "tui_manager", "up", "--headless"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    manager = psutil.Process(up.pid)
-    api = f"http://127.0.0.1:{ports['agent_server']}"
-    time.sleep(3)
-    samples: list[tuple[float, int, int, float]] = []
-    actions: dict[str, int] = {}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    work = Path(tempfile.mkdtemp(prefix="autogpt-dev-soak-"))
+    stack = Stack(work)
+    soak = Soak(stack, random.Random(args.seed))
+    started = datetime.datetime.now(datetime.UTC)
+    if stack.wait_ready(60) is None:
+        stack.cli("down")
+        print("the stack did not become ready", file=sys.stderr)
+        return 1
+    soak.subscriber.start()
+    names, weights = list(ACTIONS), list(ACTIONS.values())
     t0 = time.monotonic()
     next_sample = t0
-    agent = {
-        "name": "soak",
-        "nodes": [
-            {"id": "a", "type": "text", "config": {"text": "x"}},
-            {"id": "b", "type": "uppercase", "inputs": ["a"]},
-        ],
-    }
     try:
         while time.monotonic() - t0 < args.duration:
             if time.monotonic() >= next_sample:
-                samples.append(
-                    (
-                        time.monotonic() - t0,
-                        manager.num_fds(),
-                        manager.num_threads(),
-                        manager.memory_info().rss / 2**20,
-                    )
-                )
-                next_sample += 60
-            action = random.choice(["restart", "kill", "executions", "flood"])
-            actions[action] = actions.get(action, 0) + 1
-            target = random.choice(SERVICES)
-            if action == "restart":
-                cli("restart", target, "--no-wait", env=env)
-            elif action == "kill":
-                status = json.loads(cli("status", "--json", env=env).stdout)
-                pid = next(s["pid"] for s in status["services"] if s["name"] == target)
-                if pid and target != "execution_manager":  # the foreground's death ends the run
-                    os.kill(pid, signal.SIGKILL)
-            elif action == "executions":
-                post(f"{api}/agents", agent)
-            else:
-                for _ in range(200):
-                    post(f"{api}/echo", {})
+                soak.sample(time.monotonic() - t0)
+                next_sample += 30
+            soak.act(soak.rng.choices(names, weights)[0])
             time.sleep(args.interval)
-        samples.append(
-            (
-                time.monotonic() - t0,
-                manager.num_fds(),
-                manager.num_threads(),
-                manager.memory_info().rss / 2**20,
-            )
-        )
+        soak.sample(time.monotonic() - t0)
+        final = drain(soak, 120)
     finally:
-        down = cli("down", env=env)
-        up.wait(60)
-    events = [json.loads(x) for x in (tmp / "state/logs/events.jsonl").read_text().splitlines()]
-    last_pid: dict[str, int] = {}
-    unmatched = 0
-    pending: dict[str, int] = {}
-    for e in events:
-        if e["event"] == "spawn":
-            if e["service"] in pending and e["pid"] == pending.pop(e["service"]):
-                unmatched += 1
-            last_pid[e["service"]] = e["pid"]
-        elif e["event"] == "restart":
-            pending[e["service"]] = last_pid.get(e["service"], -1)
-    leftovers = [
-        p.pid
-        for p in psutil.process_iter(["environ"])
-        if any(
-            k == "AUTOGPT_DEV_STATE_DIR" and v == str(tmp / "state")
-            for k, v in (p.info["environ"] or {}).items()
-        )
-    ]
-    restarts = sum(e["event"] == "restart" for e in events)
-    lines = [
-        f"# soak: {args.duration:.0f} s of the default stack",
-        "",
-        f"actions: {actions}; restarts in events.jsonl: {restarts}, "
-        f"without a new pid: {unmatched}; `down` exit {down.returncode}, `up` exit "
-        f"{up.returncode}; processes left: {len(leftovers)}",
-        "",
-        "| t (s) | open fds | threads | RSS MB |",
-        "|---|---|---|---|",
-        *(f"| {t:.0f} | {fds} | {th} | {rss:.1f} |" for t, fds, th, rss in samples),
-    ]
-    text = "\n".join(lines)
-    print(text)
-    if args.report:
-        args.report.write_text(text + "\n")
-    return 0 if not unmatched and not leftovers and up.returncode == 0 else 1
+        soak.subscriber.close()
+        down = stack.cli("down")
+        try:
+            up_code: int | None = stack.up.wait(60)
+        except subprocess.TimeoutExpired:
+            up_code = None
+            stack.up.kill()
+    from scripts.soak_report import write_report
+
+    ok = write_report(
+        soak, stack, final, args, commit, started, down.returncode, up_code, line_chart
+    )
+    return 0 if ok else 1
+
+
+def drain(soak: Soak, for_s: float) -> dict[str, dict[str, Any]]:
+    """Wait until every submitted execution is completed or failed (as the REST API says)."""
+    end = time.monotonic() + for_s
+    final: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < end:
+        for eid in soak.executions:
+            if final.get(eid, {}).get("status") in ("completed", "failed"):
+                continue
+            code, ex = http("GET", f"{soak.stack.api}/executions/{eid}")
+            if code == 200:
+                final[eid] = ex
+        done = [e for e in final.values() if e.get("status") in ("completed", "failed")]
+        if len(done) == len(soak.executions) and soak.subscriber.settled(soak.executions):
+            break
+        time.sleep(0.5)
+    return final
 
 
 if __name__ == "__main__":

@@ -48,9 +48,12 @@ def make_app() -> web.Application:
                 if msg.type != WSMsgType.TEXT:
                     continue
                 eid = str(msg.json().get("subscribe", ""))
+                # What was published so far is replayed, what comes later goes live: taken in
+                # one step, so an event published during the replay is neither lost nor doubled.
+                replay = list(history.get(eid, []))
                 mine.add(eid)
                 subscribers[eid].add(ws)
-                for event in history.get(eid, []):
+                for event in replay:
                     await ws.send_json(event)
         finally:
             for eid in mine:

@@ -22,6 +22,7 @@ from .control.statedir import StateDir
 from .core.bootstrap import Target
 from .core.engine import Engine
 from .core.events import ShutdownStarted
+from .core.reaper import OWNED
 from .core.supervisor import Supervisor
 
 VIEW_GRACE = 5.0  # seconds a view gets to close once the engine has stopped
@@ -81,6 +82,7 @@ def start_web(config: Config, sup: Supervisor, port: int) -> subprocess.Popen[by
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
+    OWNED.add(proc.pid)  # waited for by the runner, never by the orphan reaper
     sup.system(f"web dashboard on http://127.0.0.1:{port}")
     return proc
 
@@ -119,7 +121,9 @@ async def run(
                 sup.request_shutdown(early.name)
             if dev:
                 from .core.reload import Reloader
+                from .core.warm import WarmPool
 
+                sup.warm = WarmPool(sup)  # restarts fork from warm templates where they can
                 reloader = Reloader(sup)
                 await reloader.start()
             if web_port is not None:

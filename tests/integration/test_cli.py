@@ -173,6 +173,7 @@ def test_status_json_schema_and_socket_mode(stack: Up):
         "ready_at",
         "spawns",
         "log_error",
+        "warm",
     }
     assert all(set(s) == keys for s in answer["services"])
     sock = stack.cwd / ".autogpt-dev/control.sock"

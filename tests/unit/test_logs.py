@@ -38,6 +38,18 @@ def test_rotation_keeps_every_byte(tmp_path: Path):
     assert all(p.stat().st_size <= 1000 for p in files)
 
 
+def test_a_block_bigger_than_the_limit_is_cut_at_line_ends_across_files(tmp_path: Path):
+    f = RotatingFile(tmp_path / "s.log", max_bytes=100, backups=50)
+    data = b"".join(b"%09d\n" % i for i in range(50)) + b"x" * 150 + b"\ntail\n"
+    f.write(data)  # one read block of 656 bytes, as a 256 KiB pipe hands them over
+    f.close()
+    files = sorted(tmp_path.glob("s.log.*"), key=lambda p: -int(p.suffix[1:]))
+    parts = [p.read_bytes() for p in [*files, tmp_path / "s.log"]]
+    assert b"".join(parts) == data
+    assert all(p.endswith(b"\n") for p in parts)  # no line split across two files
+    assert [len(p) for p in parts] == [100] * 5 + [151, 5]  # only the long line is over
+
+
 def test_rotation_drops_oldest_beyond_backups(tmp_path: Path):
     f = RotatingFile(tmp_path / "s.log", max_bytes=100, backups=2)
     for i in range(10):
@@ -89,3 +101,41 @@ def test_block_ring_keeps_the_last_lines_across_blocks():
     for i in range(100):
         ring.add(4.0, "stdout", b"x%d\n" % i)
     assert len(ring.blocks) <= 6 and [ln.text for ln in ring.tail(2)] == ["x98", "x99"]
+
+
+class _Enough(Exception):
+    pass
+
+
+class _Collect:
+    """An output that stops follow() once it has what the test waits for."""
+
+    def __init__(self, want: bytes) -> None:
+        self.data = b""
+        self.want = want
+
+    def write(self, b: bytes) -> int:
+        self.data += b
+        if self.want in self.data:
+            raise _Enough
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_logs_n_then_follow_loses_and_repeats_nothing_written_in_between(tmp_path: Path):
+    import pytest
+
+    from tui_manager.base.tail import follow, tail_with_position
+
+    log = tmp_path / "svc.log"
+    log.write_bytes(b"0\n1\n2\n")
+    data, position = tail_with_position(log, 1)
+    assert data == b"2\n"
+    with log.open("ab") as f:  # written after the tail, before follow opened the file
+        f.write(b"3\n4\n")
+    out = _Collect(b"4\n")
+    with pytest.raises(_Enough):
+        follow(log, out, start=position)  # type: ignore[arg-type]
+    assert out.data == b"3\n4\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from typing import Any
 
 
 def signal_name(number: int) -> str:
@@ -36,3 +37,14 @@ def exit_phrase(code: int | None, sig: int | None) -> str:
     if sig is not None:
         return f"killed by {signal_name(sig)}"
     return f"exit {code}"
+
+
+def templates_summary(warm: list[dict[str, Any] | None]) -> str:
+    """Dev mode's warm templates in one line ('' when there are none): what they cost."""
+    live = [w for w in warm if w and w.get("pid")]
+    building = sum(1 for w in live if w.get("state") == "building")
+    if not live:
+        return ""
+    mb = sum(w.get("rss") or 0 for w in live) / 2**20
+    extra = f", {building} building" if building else ""
+    return f"warm templates: {len(live) - building} ready{extra}, {mb:.0f} MB"

@@ -32,6 +32,31 @@ def process_state(pid: int) -> str | None:
     return fields[0].decode() if fields else None
 
 
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of one process (/proc/<pid>/statm), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def my_children() -> set[int]:
+    """This process's children (every thread's), reparented orphans included."""
+    out: set[int] = set()
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/children", "rb") as f:
+                out.update(int(p) for p in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return out
+
+
 def thread_count(pid: int) -> int:
     try:
         return len(os.listdir(f"/proc/{pid}/task"))

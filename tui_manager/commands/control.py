@@ -10,8 +10,8 @@ import sys
 from typing import Any
 
 from ..base import paths
-from ..base.fmt import duration, exit_cell
-from ..base.tail import follow, tail_bytes
+from ..base.fmt import duration, exit_cell, templates_summary
+from ..base.tail import follow, tail_with_position
 from ..config.locate import Located, locate
 from ..control import wire
 from ..control.client import ControlClient, NotRunning, Refused
@@ -71,6 +71,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2))
     else:
         print_table(status_rows(answer["services"]))
+        templates = templates_summary([s.get("warm") for s in answer["services"]])
+        if templates:
+            print(templates)
     return 0
 
 
@@ -111,11 +114,12 @@ def cmd_logs(args: argparse.Namespace) -> int:
     path = paths.log_path(where.state_dir, args.service)
     out = sys.stdout.buffer
     try:
-        out.write(tail_bytes(path, args.n))
+        data, position = tail_with_position(path, args.n)
+        out.write(data)
         out.flush()
         if args.follow:
             with contextlib.suppress(KeyboardInterrupt):
-                follow(path, out)
+                follow(path, out, start=position)
     except BrokenPipeError:  # `logs -f | head`: the reader is gone, and that is fine
         _quiet_stdout()
     return 0

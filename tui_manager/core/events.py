@@ -231,8 +231,12 @@ def describe(ev: Lifecycle) -> str:
             return f"{s} unhealthy: {x.get('reason')}"
         case "reload":
             files = ", ".join(x.get("files", [])[:5])
-            how = f" ({x['kind']}" + (f": {x['why']}" if x.get("why") else "") + ")"
-            return f"{s} reloading{how if x.get('kind') else ''}: changed {files}"
+            took = f" in {x['seconds']:.2f}s" if x.get("seconds") is not None else ""
+            done = f"reloaded {x.get('kind', 'cold')}{took}" if took else "reload ended"
+            if x.get("outcome"):
+                done += f" {x['outcome']}"
+            why = f" ({x['why']})" if x.get("why") else ""
+            return f"{s} {done}{why}: changed {files}"
         case "log_error":
             return f"{s}: cannot write its log file ({x.get('reason')}); the views still get it"
         case "log_resumed":

@@ -47,11 +47,14 @@ def entry_points(argv: list[str], cwd: Path) -> tuple[list[Path], list[str]]:
 
 
 class ImportGraph:
-    """Resolves imports to files under `root`, searching `paths` like sys.path would."""
+    """Resolves imports to files under `root`, searching `paths` like sys.path would. The names
+    that resolve to no project file (third-party and standard library modules) are collected
+    in `external` along the way: what a warm template imports."""
 
     def __init__(self, root: Path, paths: Iterable[Path]) -> None:
         self.root = root.resolve()
         self.paths = [p.resolve() for p in paths]
+        self.external: set[str] = set()
 
     def module_file(self, name: str) -> Path | None:
         parts = name.split(".")
@@ -128,4 +131,18 @@ class ImportGraph:
                 if mf:
                     out.append(mf)
                     out.extend(self._parents(name))
+                elif (
+                    name
+                    and not name.startswith("__future__")
+                    and not node_is_relative(node)
+                    and not self._in_project(name)
+                ):
+                    self.external.add(name)
         return out
+
+    def _in_project(self, name: str) -> bool:
+        return self.module_file(name.split(".")[0]) is not None
+
+
+def node_is_relative(node: ast.AST) -> bool:
+    return isinstance(node, ast.ImportFrom) and node.level > 0

@@ -98,14 +98,20 @@ def spawn_spec(host: Host, svc: Service) -> SpawnSpec:
     return SpawnSpec(
         argv=argv,
         cwd=str(config.resolve(svc.spec.cwd)),
-        env={
-            **svc.base_env,
-            "AUTOGPT_DEV_SERVICE": svc.name,
-            "AUTOGPT_DEV_STATE_DIR": str(config.state_dir),
-        },
+        env=with_ours(config, svc.name, svc.base_env),
         marker=f"{host.run_id}:{svc.name}",
         tty=svc.spec.tty,
     )
+
+
+def with_ours(config: Config, name: str, env: dict[str, str]) -> dict[str, str]:
+    """A service's environment plus what we tell it: its name and our state dir."""
+    return {**env, "AUTOGPT_DEV_SERVICE": name, "AUTOGPT_DEV_STATE_DIR": str(config.state_dir)}
+
+
+def service_env(config: Config, name: str) -> dict[str, str]:
+    """The environment a start of `name` gets now (its files read again)."""
+    return with_ours(config, name, child_env(config, name))
 
 
 async def run_once(host: Host, svc: Service) -> ExitStatus | None:

@@ -119,13 +119,18 @@ class RotatingFile:
         try:
             if self._fd < 0:  # after a failure (or a rotation that failed half-way)
                 self._open()
-            if self._size and self._size + len(data) > self.max_bytes:
+            while len(data) > self.max_bytes - self._size:
+                # Fill the file up to a line end, then rotate: a big read block does not make
+                # a file overshoot the limit, and no line is split across two files.
+                cut = data.rfind(b"\n", 0, max(0, self.max_bytes - self._size)) + 1
+                if cut == 0 and self._size == 0:  # one line longer than the limit
+                    cut = data.find(b"\n") + 1 or len(data)
+                self._write_all(data[:cut])
+                data = data[cut:]
+                if not data:
+                    break
                 self._rotate()
-            view = memoryview(data)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
-                self._size += n
+            self._write_all(data)
         except OSError as e:
             self.lost += len(data)
             if self.error is None:
@@ -139,6 +144,13 @@ class RotatingFile:
             if self.on_error:
                 self.on_error(None, self.lost)
             self.lost = 0
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+            self._size += n
 
     def _rotate(self) -> None:
         if self._fd >= 0:

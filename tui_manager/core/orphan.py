@@ -18,6 +18,8 @@ import subprocess
 import sys
 import threading
 
+from .reaper import OWNED
+
 PR_SET_PDEATHSIG = 1
 _libc: ctypes.CDLL | None = None
 
@@ -79,6 +81,7 @@ class Watchdog:
             start_new_session=True,  # Ctrl+C in the terminal must not reach it
             close_fds=True,
         )
+        OWNED.add(self._proc.pid)  # reaped by its own thread, never by the orphan reaper
 
     @property
     def pid(self) -> int:

@@ -170,9 +170,21 @@ def resolve(argv0: str, cwd: str, env: dict[str, str]) -> str:
     return found
 
 
+def make_pipes(tty: bool = False) -> tuple[int, int, int, int]:
+    """(out_r, out_w, err_r, err_w) for a child; a tty child has one pty for both (err_r -1)."""
+    if tty:
+        import pty  # only for tty = true services
+
+        out_r, out_w = pty.openpty()
+        return out_r, out_w, -1, out_w
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    _enlarge(out_r)
+    return out_r, out_w, err_r, err_w
+
+
 async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     """Start the child; output goes to on_output from the running loop. Raises SpawnError."""
-    loop = asyncio.get_running_loop()
     env = dict(spec.env)
     env[MARKER_VAR] = spec.marker
     if not os.path.isdir(spec.cwd):
@@ -180,15 +192,7 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     resolve(spec.argv[0], spec.cwd, env)
     argv = [SETPRIV, "--pdeathsig", "TERM", "--", *spec.argv] if SETPRIV else spec.argv
     parent = os.getpid()
-    if spec.tty:
-        import pty  # only for tty = true services
-
-        out_r, out_w = pty.openpty()
-        err_r, err_w = -1, out_w
-    else:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        _enlarge(out_r)
+    out_r, out_w, err_r, err_w = make_pipes(spec.tty)
     try:
         try:
             popen = subprocess.Popen(
@@ -202,6 +206,9 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
                 preexec_fn=None if SETPRIV else lambda: _child_setup(parent),
             )
         except OSError as e:
+            for fd in (out_r, err_r):
+                if fd >= 0:
+                    os.close(fd)
             raise SpawnError(f"cannot run {spec.argv[0]}: {e.strerror}") from None
         pid = popen.pid
         popen.returncode = 0  # we reap it ourselves; keep Popen.__del__ from waiting on it
@@ -209,7 +216,15 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
         os.close(out_w)
         if err_w != out_w:
             os.close(err_w)
+    return attach(pid, spec, out_r, err_r, on_output)
 
+
+def attach(
+    pid: int, spec: SpawnSpec, out_r: int, err_r: int, on_output: OutputCallback
+) -> ChildProcess:
+    """Read a started child's pipes and reap it through a pidfd when it exits. The child is
+    ours to wait for: started here, or forked by a template and reparented to us."""
+    loop = asyncio.get_running_loop()
     child = ChildProcess(pid, spec.marker, list(spec.argv))
     child._exited = loop.create_future()
     for fd, stream in ((out_r, "stdout"), (err_r, "stderr")):

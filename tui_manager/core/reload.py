@@ -32,6 +32,7 @@ from .fingerprint import Seen
 from .imports import ImportGraph, entry_points
 from .states import State
 from .supervisor import Supervisor
+from .templates import packaging_file
 
 IMPORTS_TOKEN = "@imports"
 EDITOR_TEMP = (
@@ -64,21 +65,35 @@ class Reloader:
         cfg = self.sup.config
         svc = self.sup.services[name]
         files: set[Path] = set()
+        closure: set[Path] = set()
         explicit = svc.spec.watch
+        cwd = cfg.resolve(svc.spec.cwd)
+        graph = ImportGraph(self.root, [cwd, self.root])
+        if svc.target is not None:  # an AppProcess: the module its class lives in
+            with contextlib.suppress(TypeError, OSError):
+                source = inspect.getfile(type(svc.target.process))
+                closure = graph.closure([Path(source).resolve()], [])
+        else:
+            scripts, modules = entry_points(cfg.argv(name), cwd)
+            closure = graph.closure(scripts, modules)
         if explicit is None or IMPORTS_TOKEN in explicit:
-            cwd = cfg.resolve(svc.spec.cwd)
-            graph = ImportGraph(self.root, [cwd, self.root])
-            if svc.target is not None:  # an AppProcess: the module its class lives in
-                with contextlib.suppress(TypeError, OSError):
-                    source = inspect.getfile(type(svc.target.process))
-                    files |= graph.closure([Path(source).resolve()], [])
-            else:
-                scripts, modules = entry_points(cfg.argv(name), cwd)
-                files |= graph.closure(scripts, modules)
+            files |= closure
+        self._want_template(name, graph)
         for pattern in explicit or []:
             if pattern != IMPORTS_TOKEN and not any(c in pattern for c in "*?["):
                 files.add(cfg.resolve(pattern))
         return files
+
+    def _want_template(self, name: str, graph: ImportGraph) -> None:
+        """The warm template of `name` imports what its code imports from outside the project."""
+        warm = self.sup.warm
+        if warm is None:
+            return
+        plan = warm.plan(name)
+        if isinstance(plan, str):
+            return
+        in_project = plan.mode == "module" and graph.module_file(plan.target) is not None
+        warm.want(name, set(graph.external), in_project)
 
     def env_files(self) -> set[Path]:
         """Every file a service's environment comes from: watched whatever .gitignore says."""
@@ -204,24 +219,37 @@ class Reloader:
                 if svc.base_env is not None and child_env(self.sup.config, name) != svc.base_env:
                     restart.setdefault(name, []).append(names)
         code = {p for p in changed - env_files - {self.sup.config.path} if self._seen.changed(p)}
+        packaging = sorted(p.name for p in code if packaging_file(p))
+        if packaging and self.sup.warm is not None:
+            self.sup.warm.invalidate(f"{', '.join(packaging)} changed")
         for name, files in self.affected(code).items():
             restart.setdefault(name, []).extend(files)
+        written = last_write(changed)
         for name, files in restart.items():
             target = self.sup.services.get(name)
             if target is not None and target.state != State.STOPPED:  # a user's stop stands
-                self._restart(name, sorted(set(files)))
+                self._restart(name, sorted(set(files)), written)
 
-    def _restart(self, name: str, files: list[str]) -> None:
+    def _restart(self, name: str, files: list[str], written: float) -> None:
         # A newer burst supersedes a restart still in flight instead of queueing behind it.
         old = self._restarts.pop(name, None)
         if old and not old.done():
             old.cancel()
 
         async def go() -> None:
-            self.sup.bus.publish(
-                Lifecycle(name, "reload", None, {"files": files, "at": time.time()})
-            )
             await self.sup.restart_service(name, "reload")
+            svc = self.sup.services.get(name)
+            row = await self.sup.wait_settled(name, svc.spec.ready_timeout if svc else 30)
+            warm = self.sup.warm
+            kind, why = warm.outcome.get(name, ("cold", None)) if warm else ("cold", None)
+            extra: dict[str, object] = {"files": files, "kind": kind, "at": time.time()}
+            if why:
+                extra["why"] = why
+            if row.ready_at is not None and row.state in ("ready", "unhealthy"):
+                extra["seconds"] = round(max(0.0, row.ready_at - written), 3)  # write to ready
+            else:
+                extra["outcome"] = row.state
+            self.sup.bus.publish(Lifecycle(name, "reload", row.pid, extra))
             self.watch_sets[name] = self.compute(name)  # a new import is picked up
 
         self._restarts[name] = asyncio.get_running_loop().create_task(go())
@@ -240,3 +268,15 @@ class Reloader:
         for name in added:
             self.watch_sets[name] = self.compute(name)
         return changed
+
+
+def last_write(paths: set[Path]) -> float:
+    """When the burst was written: the newest modification time among its files (a deleted
+    file: now). The `reload` event measures from here to the new process being ready. A file
+    with an old date (copied with its times kept) counts as written just before we saw it."""
+    now = time.time()
+    times = []
+    for p in paths:
+        with contextlib.suppress(OSError):
+            times.append(p.stat().st_mtime)
+    return min(now, max(max(times), now - 1.0)) if times else now

@@ -21,6 +21,8 @@ class ServiceStatus(NamedTuple):
     foreground: bool = False
     depends_on: dict[str, str] = {}
     log_error: str | None = None  # the log file cannot be written (a full disk): why
+    # dev mode: its warm template (state, pid, rss, reason) and how it last started
+    warm: dict[str, Any] | None = None
 
     @property
     def uptime(self) -> float | None:

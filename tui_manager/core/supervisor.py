@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base import graph, paths
 from ..config.config import Config
@@ -37,6 +37,9 @@ from .process import ChildProcess, SpawnSpec, spawn
 from .service import Service
 from .states import DONE_STATES, RUNNING_STATES, ExitStatus, State, check_transition
 from .status import ServiceStatus
+
+if TYPE_CHECKING:
+    from .warm import WarmPool
 
 __all__ = ["Supervisor", "UnknownService"]
 
@@ -75,6 +78,7 @@ class Supervisor:
         self._event_log = EventLog(paths.events_path(config.state_dir), on_error=self._events_error)
         self.bus.subscribe(self._event_log)
         self._watchdog: Watchdog | None = None
+        self.warm: WarmPool | None = None  # dev mode: warm templates (set by the runner)
 
     def _events_error(self, why: str | None) -> None:
         if why is not None:
@@ -132,7 +136,9 @@ class Supervisor:
 
     def _row(self, svc: Service) -> ServiceStatus:
         deps = svc.spec.dependencies()
-        return svc.status({d: s.condition for d, s in deps.items() if d in self.services})
+        row = svc.status({d: s.condition for d, s in deps.items() if d in self.services})
+        warm = self.warm.status(svc.name) if self.warm is not None else None
+        return row._replace(warm=warm) if warm is not None else row
 
     def subscribe(self, callback: Subscriber) -> tuple[list[ServiceStatus], Unsubscribe]:
         """The current rows, then every message: both on this loop, nothing in between."""
@@ -202,6 +208,8 @@ class Supervisor:
     async def _shutdown(self) -> None:
         for svc in self.services.values():
             svc.stop_requested = True
+        if self.warm is not None:
+            await self.warm.close()  # no fork from here on
         stopped = {n: asyncio.Event() for n in self.services}
 
         async def stop_after_dependents(name: str) -> None:
@@ -290,7 +298,14 @@ class Supervisor:
         svc.task = asyncio.get_running_loop().create_task(lifecycle.run(self, svc))
 
     async def spawn(self, svc: Service, spec: SpawnSpec) -> ChildProcess:
-        return await spawn(spec, lambda stream, data: self.on_output(svc, stream, data))
+        def on_output(stream: str, data: bytes | None) -> None:
+            self.on_output(svc, stream, data)
+
+        if self.warm is not None:
+            child = await self.warm.spawn(svc, spec, on_output)
+            if child is not None:
+                return child
+        return await spawn(spec, on_output)
 
     def became_ready(self, svc: Service) -> None:
         if svc.spawns > 1:  # the restart cascade: dependents with restart = true follow
@@ -335,6 +350,11 @@ class Supervisor:
 
     def _publish_row(self, svc: Service, old: str) -> None:
         self.bus.publish(StateChanged(self._row(svc), old))
+
+    def publish_row(self, name: str) -> None:
+        """A row changed without a state change (its warm template, its log file)."""
+        if (svc := self.services.get(name)) is not None:
+            self._publish_row(svc, str(svc.state))
 
     async def state_change(self, timeout: float | None = None) -> None:
         with contextlib.suppress(TimeoutError):

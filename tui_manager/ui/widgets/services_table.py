@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...base.fmt import duration, exit_cell
+from ...base.fmt import duration, exit_cell, templates_summary
 from ...core.stats import ServiceStats, human_bytes, sparkline
 from ...core.status import ServiceStatus
 
@@ -158,6 +158,9 @@ class ServicesTable(ScrollView, can_focus=True):
         """The rows as the statuses say; only a row whose cells changed is drawn again."""
         names = [st.name for st in statuses]
         changed = names != self.names
+        templates = templates_summary([st.warm for st in statuses])
+        if templates != self.border_subtitle:
+            self.border_subtitle = templates
         for i, st in enumerate(statuses, 1):
             cells = self.cells_for(i, st, stats.get(st.name))
             if self._cells.get(st.name) != cells:

@@ -1,0 +1,210 @@
+"""The warm pool (dev mode): a template per eligible service, built once the service has settled
+(so it never competes with the stack's own start), rebuilt when stale, and asked for each start.
+
+`spawn()` returns the forked child, or None for a cold start, and records which it was and why
+in `outcome` (the `reload` event reports it). The manager becomes a child subreaper with the
+first template: forked services are reparented to it and reaped as its own (reaper.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..base import paths
+from . import bootstrap
+from .process import ChildProcess, OutputCallback, SpawnSpec
+from .reaper import OWNED, OrphanReaper, become_subreaper
+from .templates import Refused, Template, preload_list
+from .warm_plan import WarmPlan, plan
+
+if TYPE_CHECKING:
+    from .service import Service
+    from .supervisor import Supervisor
+
+REBUILDS_PER_MINUTE = 3  # a template that keeps dying is left dead: every start is cold
+
+
+class WarmPool:
+    def __init__(self, sup: Supervisor) -> None:
+        self.sup = sup
+        self.templates: dict[str, Template] = {}
+        self.outcome: dict[str, tuple[str, str | None]] = {}  # name -> (warm | cold, why)
+        self.reaper = OrphanReaper(self._known)
+        self._wanted: dict[str, tuple[set[str], bool]] = {}  # name -> (imports, target is ours)
+        self._cold_next: dict[str, str] = {}  # name -> why its next start is cold
+        self._builds: dict[str, asyncio.Task[None]] = {}
+        self._deaths: dict[str, list[float]] = {}
+        self._closed = False
+
+    # ---- what and how ------------------------------------------------------------------------
+    def plan(self, name: str) -> WarmPlan | str:
+        svc = self.sup.services[name]
+        if not svc.spec.warm:
+            return "warm = false"
+        if svc.spec.tty:
+            return "tty = true"
+        config = self.sup.config
+        cwd = str(config.resolve(svc.spec.cwd))
+        if svc.target is not None:
+            argv = bootstrap.argv(paths.payload_path(config.state_dir, name))
+        else:
+            argv = config.argv(name)
+        return plan(argv, cwd, self.env(name))
+
+    def env(self, name: str) -> dict[str, str]:
+        """The environment a start of `name` gets now (as lifecycle.spawn_spec builds it)."""
+        from .lifecycle import service_env
+
+        return service_env(self.sup.config, name)
+
+    def want(self, name: str, imports: set[str], target_in_project: bool) -> None:
+        """The service's non-project imports (from the reloader's import walk): build, or
+        rebuild if they changed, once the service has settled."""
+        if self._closed or name not in self.sup.services:
+            return
+        changed = self._wanted.get(name) != (imports, target_in_project)
+        self._wanted[name] = (imports, target_in_project)
+        t = self.templates.get(name)
+        if t is None or (changed and t.state == "ready") or t.state == "failed":
+            self._schedule(name)
+
+    def invalidate(self, why: str) -> None:
+        """Every template is stale (a packaging file changed): the next starts are cold."""
+        for name in list(self.templates):
+            self._cold_next[name] = why
+            self._schedule(name)
+
+    # ---- starting ----------------------------------------------------------------------------
+    async def spawn(
+        self, svc: Service, spec: SpawnSpec, on_output: OutputCallback
+    ) -> ChildProcess | None:
+        name = svc.name
+        p = self.plan(name)
+        if isinstance(p, str):
+            self.outcome[name] = ("cold", p)
+            return None
+        t = self.templates.get(name)
+        why = self._cold_next.pop(name, None)
+        if why is not None:  # invalidate() has already scheduled the rebuild
+            self.outcome[name] = ("cold", why)
+            return None
+        why = t.stale(p, spec.env) if t is not None else "no template yet"
+        if why is not None:
+            self.outcome[name] = ("cold", why)
+            if t is not None and t.state != "building":
+                self._schedule(name)
+            return None
+        assert t is not None
+        try:
+            child = await t.fork(spec, on_output)
+        except Refused as e:
+            self.outcome[name] = ("cold", str(e))
+            self._schedule(name)
+            return None
+        self.outcome[name] = ("warm", None)
+        return child
+
+    # ---- templates ---------------------------------------------------------------------------
+    def _schedule(self, name: str) -> None:
+        if self._closed or (name in self._builds and not self._builds[name].done()):
+            return
+        self._builds[name] = asyncio.get_running_loop().create_task(self._build(name))
+
+    async def _build(self, name: str) -> None:
+        svc = self.sup.services.get(name)
+        if svc is None:
+            return
+        # After the service has settled: a template's imports must not slow the service's start.
+        await self.sup.wait_settled(name, svc.spec.ready_timeout + 5)
+        p = self.plan(name)
+        if isinstance(p, str) or self._closed or name not in self.sup.services:
+            return
+        imports, target_in_project = self._wanted.get(name, (set(), True))
+        old = self.templates.pop(name, None)
+        if old is not None:
+            old.close()
+            await asyncio.to_thread(old.reap)
+        if not self.reaper_started():
+            return
+        config = self.sup.config
+        t = Template(
+            name,
+            p,
+            str(config.resolve(svc.spec.cwd)),
+            self.env(name),
+            f"{self.sup.run_id}:{name}:template",
+            paths.logs_dir(config.state_dir) / f"{name}.template.log",
+        )
+        self.templates[name] = t
+        await t.build(preload_list(imports, p, target_in_project))
+        if t.state == "ready" and t.proc is not None:
+            self._watch_exit(name, t)
+        self.sup.publish_row(name)
+
+    def reaper_started(self) -> bool:
+        if not self.reaper.running:
+            if not become_subreaper():
+                return False
+            self.reaper.start()
+        return True
+
+    def _watch_exit(self, name: str, t: Template) -> None:
+        assert t.proc is not None
+        loop = asyncio.get_running_loop()
+        pidfd = os.pidfd_open(t.proc.pid)
+
+        def exited() -> None:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+            code = t.proc.wait() if t.proc else None
+            if self._closed or self.templates.get(name) is not t or t.state != "ready":
+                return
+            t.state, t.reason = "failed", f"the template exited ({_describe(code)})"
+            self.sup.publish_row(name)
+            now = time.monotonic()
+            deaths = [d for d in self._deaths.get(name, []) if now - d < 60] + [now]
+            self._deaths[name] = deaths
+            if len(deaths) <= REBUILDS_PER_MINUTE:
+                self._schedule(name)
+
+        loop.add_reader(pidfd, exited)
+
+    def _known(self) -> set[int]:
+        pids = set(OWNED)
+        for svc in self.sup.services.values():
+            if svc.child is not None and svc.child.running:
+                pids.add(svc.child.pid)
+        pids.update(t.proc.pid for t in self.templates.values() if t.proc is not None)
+        return pids
+
+    # ---- views -------------------------------------------------------------------------------
+    def status(self, name: str) -> dict[str, Any] | None:
+        t = self.templates.get(name)
+        kind, why = self.outcome.get(name, (None, None))
+        if t is None and kind is None:
+            return None
+        out: dict[str, Any] = t.status() if t is not None else {"state": "none"}
+        out["last_start"] = kind
+        out["last_cold_reason"] = why
+        return out
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in self._builds.values():
+            task.cancel()
+        for t in self.templates.values():
+            t.close()
+        await asyncio.gather(*(asyncio.to_thread(t.reap) for t in self.templates.values()))
+        self.reaper.stop()
+        with contextlib.suppress(Exception):
+            self.reaper.sweep()
+
+
+def _describe(code: int | None) -> str:
+    if code is None:
+        return "unknown status"
+    return f"signal {-code}" if code < 0 else f"code {code}"

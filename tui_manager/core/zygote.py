@@ -1,0 +1,225 @@
+"""The warm template: run by the manager as `python [options] -c <this file> FD MANAGER_PID` in a
+service's own interpreter, cwd and environment (so: standard library only, and Python 3.8
+syntax, whatever interpreter the service uses).
+
+It imports the third-party modules the service's code imports (the manager sends the list),
+checks that no thread is alive, reports, and then forks a service process per request:
+
+    template --fork--> A --fork--> B (the service);  A exits at once.
+
+B is reparented to the manager (a child subreaper) and only once it is the manager's child does
+it set its parent-death signal, take its own session, install the pipes it was sent (SCM_RIGHTS),
+the cwd and environment of the request, and run the entry (`-m module` or a script path) as
+`__main__`, the way `python` would: so the manager reaps it, signals its group and reads its
+output exactly as for a cold start. The template never runs project code and never forks while
+a thread is alive: a Python thread refuses the warm start; native threads get one settle fork,
+which stops pools that have fork handlers (OpenBLAS), and refuse if any remain.
+
+Messages are JSON over a SOCK_SEQPACKET socket, one per datagram.
+"""
+
+from __future__ import annotations  # annotations stay strings: 3.8 runs this file too
+
+import array
+import gc
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+MAX_MSG = 1 << 20
+
+
+def send(sock: socket.socket, obj: object) -> None:
+    sock.send(json.dumps(obj).encode())
+
+
+def recv(sock: socket.socket) -> tuple[Any, list[int]]:
+    fds = array.array("i")
+    msg, anc, _flags, _addr = sock.recvmsg(MAX_MSG, socket.CMSG_SPACE(8 * fds.itemsize))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    if not msg:
+        return None, []
+    return json.loads(msg.decode()), list(fds)
+
+
+def task_count() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def python_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+
+
+def threads_problem(after: str) -> str | None:
+    """None if only this thread is alive (after a settle fork for native pools), else why."""
+    names = python_threads()
+    if names:
+        return "threads alive in the template after importing {}: {}".format(
+            after, ", ".join(names)
+        )
+    if task_count() > 1:
+        pid = os.fork()  # fork handlers (pthread_atfork) stop native pools such as OpenBLAS'
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        if task_count() > 1:
+            extra = task_count() - 1
+            return f"{extra} native threads alive in the template after importing {after}"
+    return None
+
+
+def preload(names: list[str]) -> tuple[list[str] | None, str | None]:
+    """Import each module; the first to start a thread is named. ImportError: skipped (the
+    service meets the same error cold); anything else: the template cannot be used."""
+    skipped: list[str] = []
+    culprit = None
+    for name in names:
+        before = task_count()
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            skipped.append(name)
+            continue
+        except BaseException as e:  # the report names it, the manager goes cold
+            return None, f"importing {name}: {type(e).__name__}: {e}"
+        if culprit is None and task_count() > before:
+            culprit = name
+    return skipped, culprit
+
+
+def wait_for_parent(manager: int) -> None:
+    deadline = time.monotonic() + 5
+    while os.getppid() != manager:
+        if time.monotonic() > deadline:
+            os._exit(70)  # never reparented to the manager: it is gone
+        time.sleep(0.0002)
+
+
+def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
+    """In B: the process a cold `python ...` would have been. Returns the exit code."""
+    import ctypes
+
+    os.close(sock.detach())  # the template's socket is not the service's (detach: no later close)
+    manager = req["manager"]
+    wait_for_parent(manager)
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != manager:  # the manager died before prctl took effect
+        os._exit(70)
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(fds[0], 1)
+    os.dup2(fds[1], 2)
+    for fd in set([*fds, null]) - {0, 1, 2}:
+        os.close(fd)
+    os.chdir(req["cwd"])
+    os.environ.clear()
+    os.environ.update(req["env"])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter has it
+    import runpy
+
+    args = req["args"]
+    try:
+        if req["mode"] == "module":
+            sys.argv = [req["target"], *args]  # runpy sets [0] to the module's file
+            sys.path[0] = os.getcwd()  # as `python -m` does
+            runpy.run_module(req["target"], run_name="__main__", alter_sys=True)
+        else:
+            script = os.path.abspath(req["target"])
+            sys.argv = [req["target"], *args]
+            sys.path[0] = os.path.dirname(os.path.realpath(script))  # as `python script.py`
+            runpy.run_path(script, run_name="__main__")
+    except SystemExit as e:
+        return e.code
+    except BaseException:  # what the interpreter does with an uncaught error
+        sys.excepthook(*sys.exc_info())
+        return 1
+    return 0
+
+
+def fork_service(sock: socket.socket, req: Any, fds: list[int]) -> tuple[str, object] | None:
+    """In the template: A and B, B's pid back to the manager. Returns B's exit code in B."""
+    problem = threads_problem("the last request")
+    if problem:
+        send(sock, {"refused": problem})
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    r, w = os.pipe()
+    a = os.fork()
+    if a == 0:  # A
+        b = os.fork()
+        if b == 0:  # B
+            os.close(r)
+            os.close(w)
+            return ("service", become_service(sock, req, fds))
+        os.write(w, str(b).encode())
+        os._exit(0)
+    os.close(w)
+    os.waitpid(a, 0)
+    data = b""
+    while True:
+        chunk = os.read(r, 64)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    for fd in fds:
+        os.close(fd)
+    send(sock, {"pid": int(data)} if data else {"refused": "the fork failed"})
+    return None
+
+
+def main() -> object:
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    manager = int(sys.argv[2])
+    req, _ = recv(sock)
+    if req is None:
+        return 0
+    started = time.monotonic()
+    skipped, culprit = preload(["ctypes", "runpy"] + req["preload"])  # B needs these two
+    if skipped is None:
+        send(sock, {"failed": culprit})
+        return 1
+    problem = threads_problem(culprit or "its modules")
+    if problem:
+        send(sock, {"refused": problem})
+        return 1
+    gc.collect()
+    gc.freeze()  # the forks share these pages instead of copying them at the first collection
+    site = sorted({p for p in sys.path if p.endswith(("site-packages", "dist-packages"))})
+    send(
+        sock,
+        {
+            "ready": True,
+            "seconds": time.monotonic() - started,
+            "modules": len(sys.modules),
+            "skipped": skipped,
+            "site": site,
+        },
+    )
+    while True:
+        req, fds = recv(sock)
+        if req is None:
+            return 0  # the manager closed the socket (or is gone)
+        if req.get("manager") != manager:
+            send(sock, {"refused": "bad request"})
+            continue
+        out = fork_service(sock, req, fds)
+        if out is not None:
+            return out[1]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())  # in B: the service's exit, with the interpreter's own finalization
