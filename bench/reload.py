@@ -154,7 +154,9 @@ def run_tool(
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(lambda: get(url) == "0", f"{tool} serving")
-        time.sleep(1.5)  # watchers armed, our template built
+        time.sleep(1.5)  # every tool's watcher armed
+        if tool == "autogpt-dev warm":  # measured as in use: once the template is built
+            wait_for(lambda: template_ready(work, env, "app"), "the template")
         out = []
         for v in range(1, runs + 1):
             t0 = time.monotonic()
@@ -206,7 +208,10 @@ def agent_server(warm: bool, runs: int) -> tuple[list[float], int]:
 
         try:
             wait_for(lambda: events.exists() and b'"watching"' in events.read_bytes(), "armed")
-            time.sleep(3)  # templates are built once the stack has settled
+            if warm:  # measured as in use: once the template is built
+                wait_for(lambda: template_ready(work, env, "agent_server"), "the template")
+            else:
+                time.sleep(3)
             target = work / "services" / "agent_server.py"
             source = target.read_text()
             out = []
@@ -223,6 +228,16 @@ def agent_server(warm: bool, runs: int) -> tuple[list[float], int]:
         finally:
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(30)
+
+
+def template_ready(work: Path, env: dict[str, str], service: str) -> bool:
+    answer = subprocess.run(
+        [PY, "-m", "tui_manager", "status", "--json"], cwd=work, env=env, capture_output=True
+    )
+    if answer.returncode:
+        return False
+    rows = {s["name"]: s for s in json.loads(answer.stdout)["services"]}
+    return bool((rows[service].get("warm") or {}).get("state") == "ready")
 
 
 def row(app: str, tool: str, t: list[float], extra: int, best: float | None) -> str:

@@ -218,3 +218,14 @@ def test_warm_false_and_a_non_python_command_start_cold_and_say_why(tmp_path: Pa
     finally:
         up.proc.send_signal(signal.SIGTERM)
         assert up.finish() == 0
+
+
+def test_a_broken_edit_fails_as_a_cold_start_would_and_the_fix_is_warm_again(project):
+    proj, up = project
+    wait_template(up, "svc")
+    (proj.root / "app" / "consts.py").write_text("VALUE = (\n")  # imported ahead, fails there
+    wait_until_sync(lambda: "SyntaxError" in up.output(), 20, "the traceback")
+    assert 'app/consts.py", line 1' in up.output()  # the real import's traceback, as cold
+    event = edit_and_wait(proj, up, 3)
+    assert event["kind"] == "warm", event
+    wait_until_sync(lambda: "svc up value=3 counter=1" in up.output(), 10, "fixed")

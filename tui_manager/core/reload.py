@@ -39,13 +39,13 @@ EDITOR_TEMP = (
     *("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", "*.tmp", "*.bak", "*.orig"),
     *("*___jb_tmp___", "*___jb_old___", ".~lock.*", "*.crswap", ".goutputstream-*"),
 )
-QUIET = 0.04  # seconds without new changes that end a burst
+QUIET = 0.025  # seconds without new changes that end a burst (after the watcher's own step)
 ARMED_TIMEOUT = 10.0
 SENTINEL = ".watch-armed"
 
 
 class Reloader:
-    def __init__(self, sup: Supervisor, debounce_ms: int = 300, step_ms: int = 30) -> None:
+    def __init__(self, sup: Supervisor, debounce_ms: int = 300, step_ms: int = 15) -> None:
         self.sup = sup
         self.root = sup.config.root
         self.debounce_ms, self.step_ms = debounce_ms, step_ms
@@ -237,6 +237,8 @@ class Reloader:
             old.cancel()
 
         async def go() -> None:
+            if self.sup.warm is not None:  # the new code is imported while the old one stops
+                self.sup.warm.prepare(name, self.watch_sets.get(name, set()))
             await self.sup.restart_service(name, "reload")
             svc = self.sup.services.get(name)
             row = await self.sup.wait_settled(name, svc.spec.ready_timeout if svc else 30)

@@ -19,7 +19,7 @@ import os
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..base.procfs import MARKER_VAR, rss_bytes
 from .process import SETPRIV, ChildProcess, OutputCallback, SpawnSpec, attach, make_pipes
@@ -35,6 +35,11 @@ PACKAGING_FILES = (
     "requirements*.txt",
     "*.lock",  # uv.lock, poetry.lock, pdm.lock, Pipfile.lock
 )
+
+
+class Hold(NamedTuple):
+    go: int  # the read end of the pipe the manager writes its go-ahead to
+    modules: list[str]  # project modules to import while waiting
 
 
 class Refused(Exception):
@@ -126,8 +131,12 @@ class Template:
             return "installed packages changed (site-packages)"
         return None
 
-    async def fork(self, spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
-        """A service process forked from the template; Refused if the template says no."""
+    async def fork(
+        self, spec: SpawnSpec, on_output: OutputCallback, hold: Hold | None = None
+    ) -> ChildProcess:
+        """A service process forked from the template; Refused if the template says no.
+        With `hold` (the read end of a pipe, and project modules), the process imports those
+        modules and then waits for a byte on the pipe before it runs the entry."""
         async with self._lock:
             out_r, out_w, err_r, err_w = make_pipes()
             request = {
@@ -138,8 +147,12 @@ class Template:
                 "cwd": spec.cwd,
                 "env": {**spec.env, MARKER_VAR: spec.marker},
             }
+            sent = [out_w, err_w]
+            if hold is not None:
+                request.update(hold=True, preimport=hold.modules)
+                sent.append(hold.go)
             try:
-                self._send(request, [out_w, err_w])
+                self._send(request, sent)
                 reply = await asyncio.wait_for(self._recv(), FORK_TIMEOUT)
             except (OSError, TimeoutError, ValueError) as e:
                 for fd in (out_r, err_r):

@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..base import paths
 from . import bootstrap
 from .process import ChildProcess, OutputCallback, SpawnSpec
 from .reaper import OWNED, OrphanReaper, become_subreaper
-from .templates import Refused, Template, preload_list
+from .templates import Hold, Refused, Template, preload_list
 from .warm_plan import WarmPlan, plan
 
 if TYPE_CHECKING:
@@ -26,6 +28,16 @@ if TYPE_CHECKING:
     from .supervisor import Supervisor
 
 REBUILDS_PER_MINUTE = 3  # a template that keeps dying is left dead: every start is cold
+
+
+class Prepared(NamedTuple):
+    """A restart's process forked ahead, importing the new project code while the old process
+    stops; it runs the entry once `go` is written to."""
+
+    spec: SpawnSpec
+    child: ChildProcess
+    go: int
+    muted: list[bool]  # [True] once discarded: its output is nobody's
 
 
 class WarmPool:
@@ -38,6 +50,8 @@ class WarmPool:
         self._cold_next: dict[str, str] = {}  # name -> why its next start is cold
         self._builds: dict[str, asyncio.Task[None]] = {}
         self._deaths: dict[str, list[float]] = {}
+        self._prepared: dict[str, asyncio.Task[Prepared | None]] = {}
+        self._held: set[int] = set()
         self._closed = False
 
     # ---- what and how ------------------------------------------------------------------------
@@ -47,13 +61,14 @@ class WarmPool:
             return "warm = false"
         if svc.spec.tty:
             return "tty = true"
+        return plan(self._argv(name), str(self.sup.config.resolve(svc.spec.cwd)), self.env(name))
+
+    def _argv(self, name: str) -> list[str]:
+        """The command a start of `name` execs (as lifecycle.spawn_spec builds it)."""
         config = self.sup.config
-        cwd = str(config.resolve(svc.spec.cwd))
-        if svc.target is not None:
-            argv = bootstrap.argv(paths.payload_path(config.state_dir, name))
-        else:
-            argv = config.argv(name)
-        return plan(argv, cwd, self.env(name))
+        if self.sup.services[name].target is not None:
+            return bootstrap.argv(paths.payload_path(config.state_dir, name))
+        return config.argv(name)
 
     def env(self, name: str) -> dict[str, str]:
         """The environment a start of `name` gets now (as lifecycle.spawn_spec builds it)."""
@@ -79,10 +94,96 @@ class WarmPool:
             self._schedule(name)
 
     # ---- starting ----------------------------------------------------------------------------
+    def prepare(self, name: str, files: Iterable[Path]) -> None:
+        """A dev-mode restart is coming: fork its process now, so it imports the project's
+        modules (`files`, the service's import closure) while the old process stops. The
+        start that follows uses it if nothing changed meanwhile (spawn)."""
+        if self._closed or name not in self.sup.services:
+            return
+        self._drop_prepared(name)
+        self._prepared[name] = asyncio.get_running_loop().create_task(self._prepare(name, files))
+
+    async def _prepare(self, name: str, files: Iterable[Path]) -> Prepared | None:
+        svc = self.sup.services[name]
+        p = self.plan(name)
+        t = self.templates.get(name)
+        if name in self._cold_next or isinstance(p, str) or t is None:
+            return None
+        if t.stale(p, self.env(name)) is not None:
+            return None
+        spec = SpawnSpec(
+            argv=self._argv(name),
+            cwd=str(self.sup.config.resolve(svc.spec.cwd)),
+            env=self.env(name),
+            marker=f"{self.sup.run_id}:{name}",
+        )
+        muted = [False]
+
+        def on_output(stream: str, data: bytes | None) -> None:
+            if not muted[0] and name in self.sup.services:
+                self.sup.on_output(self.sup.services[name], stream, data)
+
+        go_r, go_w = os.pipe()
+        try:
+            child = await t.fork(spec, on_output, Hold(go_r, module_names(files, p, spec.cwd)))
+        except Refused:
+            os.close(go_w)
+            return None
+        finally:
+            os.close(go_r)
+        self._held.add(child.pid)
+        return Prepared(spec, child, go_w, muted)
+
+    async def _take_prepared(self, name: str, spec: SpawnSpec) -> ChildProcess | None:
+        task = self._prepared.pop(name, None)
+        if task is None:
+            return None
+        try:
+            prepared = await task
+        except Exception:  # a fork that failed: this start goes the usual way
+            return None
+        if prepared is None:
+            return None
+        if prepared.spec == spec and prepared.child.running:
+            try:
+                os.write(prepared.go, b"1")
+            except OSError:
+                self._discard(prepared)
+                return None
+            os.close(prepared.go)
+            self._held.discard(prepared.child.pid)
+            prepared.child.started_at = time.time()  # it starts running now, not at the fork
+            return prepared.child
+        self._discard(prepared)  # the config or .env changed in between
+        return None
+
+    def _drop_prepared(self, name: str) -> None:
+        task = self._prepared.pop(name, None)
+        if task is None:
+            return
+
+        def done(t: asyncio.Task[Prepared | None]) -> None:
+            result = None if t.cancelled() or t.exception() else t.result()
+            if result is not None:
+                self._discard(result)
+
+        task.add_done_callback(done)  # called soon even when the task is done already
+
+    def _discard(self, prepared: Prepared) -> None:
+        """Not needed after all: EOF on its pipe, and it exits 0 without running anything."""
+        prepared.muted[0] = True
+        with contextlib.suppress(OSError):
+            os.close(prepared.go)
+        self._held.discard(prepared.child.pid)
+
     async def spawn(
         self, svc: Service, spec: SpawnSpec, on_output: OutputCallback
     ) -> ChildProcess | None:
         name = svc.name
+        prepared = await self._take_prepared(name, spec)
+        if prepared is not None:
+            self.outcome[name] = ("warm", None)
+            return prepared
         p = self.plan(name)
         if isinstance(p, str):
             self.outcome[name] = ("cold", p)
@@ -179,7 +280,7 @@ class WarmPool:
             if svc.child is not None and svc.child.running:
                 pids.add(svc.child.pid)
         pids.update(t.proc.pid for t in self.templates.values() if t.proc is not None)
-        return pids
+        return pids | self._held
 
     # ---- views -------------------------------------------------------------------------------
     def status(self, name: str) -> dict[str, Any] | None:
@@ -194,6 +295,8 @@ class WarmPool:
 
     async def close(self) -> None:
         self._closed = True
+        for name in list(self._prepared):
+            self._drop_prepared(name)
         for task in self._builds.values():
             task.cancel()
         for t in self.templates.values():
@@ -208,3 +311,25 @@ def _describe(code: int | None) -> str:
     if code is None:
         return "unknown status"
     return f"signal {-code}" if code < 0 else f"code {code}"
+
+
+def module_names(files: Iterable[Path], p: WarmPlan, cwd: str) -> list[str]:
+    """The importable names of a service's project files, as its sys.path[0] sees them (the
+    cwd for `-m`, the script's folder for a script); never the entry itself (it runs as
+    __main__, and only after the go-ahead)."""
+    if p.mode == "module":
+        base, entry = Path(cwd), p.target
+    else:
+        script = Path(cwd, p.target).resolve()
+        base, entry = script.parent, script.stem
+    names = set()
+    for f in files:
+        if f.suffix != ".py" or not f.is_relative_to(base):
+            continue
+        parts = f.relative_to(base).with_suffix("").parts
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and all(x.isidentifier() for x in parts):
+            names.add(".".join(parts))
+    names.discard(entry)
+    return sorted(names)

@@ -21,6 +21,7 @@ Messages are JSON over a SOCK_SEQPACKET socket, one per datagram.
 from __future__ import annotations  # annotations stay strings: 3.8 runs this file too
 
 import array
+import contextlib
 import gc
 import importlib
 import json
@@ -119,7 +120,8 @@ def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
     os.dup2(null, 0)
     os.dup2(fds[0], 1)
     os.dup2(fds[1], 2)
-    for fd in set([*fds, null]) - {0, 1, 2}:
+    go = fds[2] if req.get("hold") else -1
+    for fd in set([*fds, null]) - {0, 1, 2, go}:
         os.close(fd)
     os.chdir(req["cwd"])
     os.environ.clear()
@@ -130,15 +132,18 @@ def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
     import runpy
 
     args = req["args"]
+    sys.argv = [req["target"], *args]  # for -m, runpy sets [0] to the module's file
+    if req["mode"] == "module":
+        sys.path[0] = os.getcwd()  # as `python -m` does
+    else:
+        script = os.path.abspath(req["target"])
+        sys.path[0] = os.path.dirname(os.path.realpath(script))  # as `python script.py`
+    if go >= 0:
+        hold(go, req.get("preimport", []))
     try:
         if req["mode"] == "module":
-            sys.argv = [req["target"], *args]  # runpy sets [0] to the module's file
-            sys.path[0] = os.getcwd()  # as `python -m` does
             runpy.run_module(req["target"], run_name="__main__", alter_sys=True)
         else:
-            script = os.path.abspath(req["target"])
-            sys.argv = [req["target"], *args]
-            sys.path[0] = os.path.dirname(os.path.realpath(script))  # as `python script.py`
             runpy.run_path(script, run_name="__main__")
     except SystemExit as e:
         return e.code
@@ -146,6 +151,23 @@ def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
         sys.excepthook(*sys.exc_info())
         return 1
     return 0
+
+
+def hold(go: int, modules: list[str]) -> None:
+    """A restart prepared while the old process stops: import the project's modules now (the
+    new code), then wait for the word. A module that fails is left to fail again when the entry
+    imports it, with the traceback a cold start prints (a caught error prints nothing).
+    EOF on `go`: the manager did not need this process after all."""
+    for name in modules:
+        with contextlib.suppress(BaseException):  # SyntaxError, SystemExit...: raised again
+            importlib.import_module(name)
+    try:
+        word = os.read(go, 1)
+    except OSError:
+        word = b""
+    if not word:
+        os._exit(0)
+    os.close(go)
 
 
 def fork_service(sock: socket.socket, req: Any, fds: list[int]) -> tuple[str, object] | None:
