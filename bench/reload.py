@@ -100,7 +100,9 @@ def hupper(work: Path, port: int) -> list[str]:
 
 def watchfiles_cli(work: Path, port: int) -> list[str]:
     cmd = f"{PY} -m uvicorn app:app --port {port}"
-    return [str(Path(PY).parent / "watchfiles"), cmd, str(work)]
+    # --filter python, as its help suggests for Python code: the default filter would also
+    # see the log file the bench writes its output to, and restart on every line.
+    return [str(Path(PY).parent / "watchfiles"), "--filter", "python", cmd, str(work)]
 
 
 def pm2(work: Path, port: int) -> list[str]:

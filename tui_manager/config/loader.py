@@ -15,7 +15,7 @@ from . import cache
 from .config import Config
 from .errors import ConfigError, problem, where
 from .interpolate import InterpolationError, evaluate, parse
-from .read import CONFIG_NAME, discover, parse_text, read_text
+from .read import find, parse_text
 from .spec import ManagerSpec, ServiceSpec
 
 OVERRIDE_PREFIX = "AUTOGPT_DEV_"
@@ -29,19 +29,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 def load(path: Path | None = None, env_file: Path | None = None) -> Config:
     """Find (unless given), read, and validate a config; raise ConfigError listing every problem."""
-    if path is None:
-        path = discover()
-        if path is None:
-            raise ConfigError(
-                [
-                    f"no {CONFIG_NAME}, [tool.autogpt-dev] in pyproject.toml, or Procfile found "
-                    f"in {Path.cwd()} or its parents (use -c PATH)"
-                ]
-            )
-    path = path.resolve()
-    if not path.is_file():
-        raise ConfigError([f"{path}: no such config file"])
-    text = read_text(path)
+    path, text = find(path)
     entry = cache.Entry(path)
     raw = entry.parsed(text) or parse_text(path, text)
     return validate(raw[0], path, env_file, raw[1], entry=entry, source=text)

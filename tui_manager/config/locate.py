@@ -11,7 +11,7 @@ from typing import NamedTuple
 from .cache import Entry
 from .errors import ConfigError
 from .interpolate import InterpolationError, evaluate, parse
-from .read import CONFIG_NAME, discover, parse_text, read_text
+from .read import find, parse_text
 
 STATE_DIR_VAR = "AUTOGPT_DEV_STATE_DIR"
 
@@ -23,19 +23,7 @@ class Located(NamedTuple):
 
 
 def locate(path: Path | None = None, env_file: Path | None = None) -> Located:
-    if path is None:
-        path = discover()
-        if path is None:
-            raise ConfigError(
-                [
-                    f"no {CONFIG_NAME}, [tool.autogpt-dev] in pyproject.toml, or Procfile found "
-                    f"in {Path.cwd()} or its parents (use -c PATH)"
-                ]
-            )
-    path = path.resolve()
-    if not path.is_file():
-        raise ConfigError([f"{path}: no such config file"])
-    text = read_text(path)
+    path, text = find(path)
     data, _ = Entry(path).parsed(text) or parse_text(path, text)
     manager = data.get("manager", {})
     manager = manager if isinstance(manager, dict) else {}

@@ -14,6 +14,23 @@ PROCFILE_BASE_PORT = 5000  # foreman's default; each process type gets base + 10
 RELEASE = "release"
 
 
+def find(path: Path | None) -> tuple[Path, str]:
+    """The config to use (given, else discovered) and its text; ConfigError if there is none."""
+    if path is None:
+        path = discover()
+        if path is None:
+            raise ConfigError(
+                [
+                    f"no {CONFIG_NAME}, [tool.autogpt-dev] in pyproject.toml, or Procfile found "
+                    f"in {Path.cwd()} or its parents (use -c PATH)"
+                ]
+            )
+    path = path.resolve()
+    if not path.is_file():
+        raise ConfigError([f"{path}: no such config file"])
+    return path, read_text(path)
+
+
 def discover(start: Path | None = None) -> Path | None:
     """`autogpt-dev.toml` here or in a parent, else pyproject.toml with our table, else Procfile."""
     here = (start or Path.cwd()).resolve()
