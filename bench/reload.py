@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.plot import bar_chart
 from services.settings import free_port, isolated_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -257,25 +258,45 @@ def main(argv: list[str] | None = None) -> int:
         "| app | tool | median s | min s | max s | extra restarts | vs best peer |\n"
         "|---|---|---|---|---|---|---|"
     )
+    charts: list[Path] = []
     for app in args.apps:
         if app == "agent_server":
+            ours: dict[str, float] = {}
             for warm in (True, False):
                 t, extra = agent_server(warm, args.runs)
                 name = "autogpt-dev warm" if warm else "autogpt-dev cold (warm = false)"
                 print(row("default stack's agent_server", name, t, extra, None), flush=True)
+                ours[name] = statistics.median(t)
+            title = "reload, the default stack's agent_server"
+            charts.append(bar_chart(title, "s", ours, chart(app)))
             continue
         write = {"heavy": heavy, "trivial": trivial}[app]
         results: dict[str, tuple[list[float], int]] = {}
+        failed: dict[str, str] = {}
         for tool in TOOLS:
             if available(tool):
                 with tempfile.TemporaryDirectory() as d:
-                    results[tool] = run_tool(tool, write, Path(d), args.runs)
+                    try:
+                        results[tool] = run_tool(tool, write, Path(d), args.runs)
+                    except RuntimeError as e:  # a tool that never reloads is a result too
+                        failed[tool] = str(e)
         peers = [statistics.median(t) for n, (t, _) in results.items() if "autogpt" not in n]
         best = min(peers) if peers else None
         label = {"heavy": "import-heavy ASGI app", "trivial": "trivial ASGI app"}[app]
         for tool, (t, extra) in results.items():
             print(row(label, tool, t, extra, best), flush=True)
+        for tool, why in failed.items():
+            print(f"| {label} | {tool} | failed: {why} (60 s) | - | - | - | - |", flush=True)
+        medians = {tool: statistics.median(t) for tool, (t, _) in results.items()}
+        charts.append(bar_chart(f"reload, {label}: write to new code", "s", medians, chart(app)))
+    print()
+    for svg in charts:
+        print(f"![{svg.stem}]({svg.name})")
     return 0
+
+
+def chart(app: str) -> Path:
+    return Path(__file__).parent / "results" / f"reload-{app}.svg"
 
 
 if __name__ == "__main__":
