@@ -26,6 +26,7 @@ from watchfiles import DefaultFilter, awatch
 
 from ..config.errors import ConfigError
 from ..config.loader import load
+from .config_apply import apply_config
 from .environment import child_env
 from .events import Lifecycle, LogLines
 from .fingerprint import Seen
@@ -264,7 +265,7 @@ class Reloader:
             lines = [f"config not applied, the stack keeps running: {p}" for p in e.problems]
             self.sup.bus.publish(LogLines.text("system", "system", lines))
             return []
-        added, changed, removed = await self.sup.apply_config(new)
+        added, changed, removed = await apply_config(self.sup, new)
         for name in removed:
             self.watch_sets.pop(name, None)
         for name in added:

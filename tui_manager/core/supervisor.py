@@ -67,8 +67,8 @@ class Supervisor:
         self.foreground = config.foreground if config.foreground in self.order else None
         self.ring_lines = ring_lines
         self.targets = targets or {}
-        self.services: dict[str, Service] = {n: self._make_service(n) for n in self.order}
-        self._set_graph()
+        self.services: dict[str, Service] = {n: self.make_service(n) for n in self.order}
+        self.set_graph()
         self.exit_code: int | None = None
         self.shutting_down = False
         self._changed = asyncio.Event()
@@ -86,11 +86,11 @@ class Supervisor:
         else:
             self.system("events.jsonl is written again")
 
-    def _set_graph(self) -> None:
+    def set_graph(self) -> None:
         self.edges = self.config.edges(set(self.order))
         self.dependents = graph.dependents(self.edges)
 
-    def _make_service(self, name: str) -> Service:
+    def make_service(self, name: str) -> Service:
         m = self.config.manager
 
         def on_log_error(why: str | None, lost: int) -> None:
@@ -109,10 +109,10 @@ class Supervisor:
         )
         svc = Service(name, self.config.services[name], log, name == self.foreground)
         svc.target = self.targets.get(name)
-        self._configure(svc)
+        self.configure(svc)
         return svc
 
-    def _configure(self, svc: Service) -> None:
+    def configure(self, svc: Service) -> None:
         cwd = str(self.config.resolve(svc.spec.cwd))
         env = lambda: child_env(self.config, svc.name)  # noqa: E731 (read at each check)
         svc.ready_probe = probes.make(svc.spec.ready, cwd, env)
@@ -178,7 +178,7 @@ class Supervisor:
             None, "manager_start", os.getpid(), run_id=self.run_id, config=str(self.config.path)
         )
         for svc in self.services.values():
-            self._launch(svc)
+            self.launch(svc)
         if not self.services:
             self.request_shutdown("nothing to run")
 
@@ -239,7 +239,7 @@ class Supervisor:
         if self.shutting_down or svc.state in RUNNING_STATES or svc.state == State.PENDING:
             return
         svc.crashes.clear()
-        self._launch(svc)
+        self.launch(svc)
 
     async def stop_service(self, name: str, reason: str = "user") -> None:
         await lifecycle.stop(self, self.get(name), reason)
@@ -254,7 +254,7 @@ class Supervisor:
         if was_started:
             svc.restarts += 1
             self.emit(svc.name, "restart", None, reason=reason)
-        self._launch(svc)
+        self.launch(svc)
 
     async def wait_settled(self, name: str, timeout: float = 60) -> ServiceStatus:
         """Until the service is ready, failed, stopped or exited (or timeout)."""
@@ -265,33 +265,8 @@ class Supervisor:
             await self.state_change(deadline - time.monotonic())
         return self._row(svc)
 
-    async def apply_config(self, new: Config) -> tuple[list[str], list[str], list[str]]:
-        """Dev mode's config reload: (added, changed, removed). Removed services are stopped and
-        added ones started; changed ones get the new spec and are left for the caller to
-        restart (it restarts each affected service once). Unchanged ones are not touched."""
-        wanted = new.enabled()
-        removed = [n for n in self.services if n not in wanted]
-        for name in removed:
-            await lifecycle.stop(self, self.services[name], "config")
-            self.services.pop(name).log.close()
-        self.config = new
-        changed = [n for n in self.services if self.services[n].spec != wanted[n]]
-        added = [n for n in wanted if n not in self.services]
-        for name in changed:
-            self.services[name].spec = wanted[name]
-            self._configure(self.services[name])
-        for name in added:
-            self.services[name] = self._make_service(name)
-        self.order = [n for n in new.services if n in self.services]
-        self._set_graph()
-        for name in added:
-            self._launch(self.services[name])
-        if removed or changed or added:
-            self.system(f"config applied: added {added}, changed {changed}, removed {removed}")
-        return added, changed, removed
-
     # ---- the lifecycle's Host -----------------------------------------------------------------
-    def _launch(self, svc: Service) -> None:
+    def launch(self, svc: Service) -> None:
         svc.stop_requested = False
         if svc.state != State.PENDING:
             self.set_state(svc, State.PENDING)
