@@ -55,8 +55,7 @@ def make_app(store: Store) -> web.Application:
 
 def main() -> None:
     path = settings.database_path()
-    Store(path)  # create and migrate before we report ready
-    store = Store(path)
+    store = Store(path)  # created and migrated before we report ready
     log.info("database at %s (WAL mode)", path)
     log.warning("database_manager serving on port %d", settings.port("database_manager"))
     serve(make_app(store), "database_manager")

@@ -35,6 +35,9 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
 
+    def close(self) -> None:
+        self.db.close()
+
     def _one(self, sql: str, *args: Any) -> dict[str, Any] | None:
         row = self.db.execute(sql, args).fetchone()
         return _decode(dict(row)) if row else None

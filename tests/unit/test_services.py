@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from services.store import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "db.sqlite")
+def store(tmp_path: Path) -> Iterator[Store]:
+    db = Store(tmp_path / "db.sqlite")
+    yield db
+    db.close()
 
 
 def test_agents_and_executions_round_trip(store: Store):
@@ -46,8 +49,12 @@ def test_requeue_running_after_a_crash(store: Store):
 
 def test_committed_data_survives_reopening(tmp_path: Path):
     path = tmp_path / "db.sqlite"
-    agent = Store(path).create_agent("kept", [])
-    assert Store(path).get_agent(agent["id"])["name"] == "kept"  # type: ignore[index]
+    first = Store(path)
+    agent = first.create_agent("kept", [])
+    first.close()
+    again = Store(path)
+    assert again.get_agent(agent["id"])["name"] == "kept"  # type: ignore[index]
+    again.close()
 
 
 def test_schedules_come_due_and_move_on(store: Store):
