@@ -137,6 +137,9 @@ def summary_row(key: str, results: dict[str, Result]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The peers installed in this venv (honcho, supervisord, hupper...) are found whether or not
+    # it is activated, as `uv run` would: its bin/ first on PATH, for every section too.
+    os.environ["PATH"] = f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", nargs="*", default=list(SCENARIOS))

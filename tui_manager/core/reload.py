@@ -238,12 +238,16 @@ class Reloader:
             old.cancel()
 
         async def go() -> None:
-            if self.sup.warm is not None:  # the new code is imported while the old one stops
-                self.sup.warm.prepare(name, self.watch_sets.get(name, set()))
-            await self.sup.restart_service(name, "reload")
-            svc = self.sup.services.get(name)
-            row = await self.sup.wait_settled(name, svc.spec.ready_timeout if svc else 30)
             warm = self.sup.warm
+            # The new code is imported while the old process stops (warm.py).
+            token = warm.prepare(name, self.watch_sets.get(name, set())) if warm else None
+            try:
+                await self.sup.restart_service(name, "reload")
+                svc = self.sup.services.get(name)
+                row = await self.sup.wait_settled(name, svc.spec.ready_timeout if svc else 30)
+            finally:
+                if warm is not None:
+                    warm.unprepare(name, token)
             kind, why = warm.outcome.get(name, ("cold", None)) if warm else ("cold", None)
             extra: dict[str, object] = {"files": files, "kind": kind, "at": time.time()}
             if why:

@@ -94,14 +94,23 @@ class WarmPool:
             self._schedule(name)
 
     # ---- starting ----------------------------------------------------------------------------
-    def prepare(self, name: str, files: Iterable[Path]) -> None:
+    def prepare(self, name: str, files: Iterable[Path]) -> object:
         """A dev-mode restart is coming: fork its process now, so it imports the project's
         modules (`files`, the service's import closure) while the old process stops. The
-        start that follows uses it if nothing changed meanwhile (spawn)."""
+        start that follows uses it if nothing changed meanwhile (spawn). Returns a token for
+        `unprepare`, which the restart calls once it is over, whether the process was used."""
         if self._closed or name not in self.sup.services:
-            return
+            return None
         self._drop_prepared(name)
-        self._prepared[name] = asyncio.get_running_loop().create_task(self._prepare(name, files))
+        task = asyncio.get_running_loop().create_task(self._prepare(name, files))
+        self._prepared[name] = task
+        return task
+
+    def unprepare(self, name: str, token: object) -> None:
+        """Not used by the restart it was made for (the service stayed stopped, or the restart
+        was superseded): never by a later start, which would run code imported back then."""
+        if token is not None and self._prepared.get(name) is token:
+            self._drop_prepared(name)
 
     async def _prepare(self, name: str, files: Iterable[Path]) -> Prepared | None:
         svc = self.sup.services[name]
