@@ -381,3 +381,23 @@ async def test_stdout_pipes_are_enlarged_within_the_per_user_budget(write_config
         assert len(process._enlarged) == 2
     assert sizes == [65536, process.PIPE_SIZE, process.PIPE_SIZE]  # the third: the default
     assert not process._enlarged  # released as the pipes closed
+
+
+async def test_two_restarts_at_once_leave_one_process(write_config):
+    # Found by the soak: a dev-mode reload and a control restart of the same service, while
+    # its old process took its time to stop, both launched it: two processes, one unwatched.
+    path = write_config(f"""
+        [services.slow]
+        command = {fx("ignore_term.py")}
+        stop_timeout = 0.5
+        [services.fg]
+        command = {fx("sleeper.py")}
+    """)
+    async with supervised(path) as sup:
+        await wait_until(lambda: state(sup, "slow") == "ready")
+        await asyncio.gather(sup.restart_service("slow", "reload"), sup.restart_service("slow"))
+        assert (await sup.wait_settled("slow", 10)).state == "ready"
+        spawns = [e for e in events(sup) if e["event"] == "spawn" and e["service"] == "slow"]
+        spawned = [e["pid"] for e in spawns]
+        assert len(spawned) == 3  # one after the other: the second restart restarts the first's
+        assert [p for p in spawned if pid_alive(p)] == [row(sup, "slow").pid]

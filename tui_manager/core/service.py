@@ -28,6 +28,9 @@ class Service:
         self.state = State.PENDING
         self.child: ChildProcess | None = None
         self.task: asyncio.Task[None] | None = None  # deps -> spawn -> ready -> exit -> ...
+        # start/stop/restart of one service, one at a time: two restarts at once (a reload and
+        # a user's) would otherwise both launch it.
+        self.commands = asyncio.Lock()
         self.crashes: deque[float] = deque()
         self.restarts = 0
         self.spawns = 0

@@ -33,6 +33,7 @@ from .events import (
 )
 from .logs import LogLine, ServiceLog
 from .orphan import Watchdog
+from .policy import foreground_exit_code
 from .process import ChildProcess, SpawnSpec, spawn
 from .service import Service
 from .states import DONE_STATES, RUNNING_STATES, ExitStatus, State, check_transition
@@ -81,10 +82,8 @@ class Supervisor:
         self.warm: WarmPool | None = None  # dev mode: warm templates (set by the runner)
 
     def _events_error(self, why: str | None) -> None:
-        if why is not None:
-            self.system(f"events.jsonl cannot be written ({why}); the stack goes on")
-        else:
-            self.system("events.jsonl is written again")
+        ok = "events.jsonl is written again"
+        self.system(ok if why is None else f"events.jsonl cannot be written ({why}); going on")
 
     def set_graph(self) -> None:
         self.edges = self.config.edges(set(self.order))
@@ -236,25 +235,31 @@ class Supervisor:
     # ---- user commands (every view uses these) ------------------------------------------------
     async def start_service(self, name: str, reason: str = "user") -> None:
         svc = self.get(name)
-        if self.shutting_down or svc.state in RUNNING_STATES or svc.state == State.PENDING:
-            return
-        svc.crashes.clear()
-        self.launch(svc)
+        async with svc.commands:
+            if self.shutting_down or svc.state in RUNNING_STATES or svc.state == State.PENDING:
+                return
+            svc.crashes.clear()
+            self.launch(svc)
 
     async def stop_service(self, name: str, reason: str = "user") -> None:
-        await lifecycle.stop(self, self.get(name), reason)
+        svc = self.get(name)
+        async with svc.commands:
+            await lifecycle.stop(self, svc, reason)
 
     async def restart_service(self, name: str, reason: str = "user") -> None:
         svc = self.get(name)
-        if self.shutting_down:
-            return
-        was_started = svc.spawns > 0
-        await lifecycle.stop(self, svc, reason)
-        svc.crashes.clear()  # a user restart of a failed/backoff service starts it afresh
-        if was_started:
-            svc.restarts += 1
-            self.emit(svc.name, "restart", None, reason=reason)
-        self.launch(svc)
+        async with svc.commands:
+            if self.shutting_down:
+                return
+            was_started = svc.spawns > 0
+            await lifecycle.stop(self, svc, reason)
+            if self.shutting_down:  # the stack is stopping: this stop was its stop
+                return
+            svc.crashes.clear()  # a user restart of a failed/backoff service starts it afresh
+            if was_started:
+                svc.restarts += 1
+                self.emit(svc.name, "restart", None, reason=reason)
+            self.launch(svc)
 
     async def wait_settled(self, name: str, timeout: float = 60) -> ServiceStatus:
         """Until the service is ready, failed, stopped or exited (or timeout)."""
@@ -291,12 +296,9 @@ class Supervisor:
                     self.restart_soon(dep_name, f"dependency {svc.name} restarted")
 
     def ended(self, svc: Service, status: ExitStatus | None) -> None:
-        if not svc.foreground or self.shutting_down:
-            return
-        from .policy import foreground_exit_code
-
-        code = foreground_exit_code(status, svc.not_ready is not None)
-        self.request_shutdown(f"foreground service {svc.name} ended", code)
+        if svc.foreground and not self.shutting_down:
+            code = foreground_exit_code(status, svc.not_ready is not None)
+            self.request_shutdown(f"foreground service {svc.name} ended", code)
 
     def restart_soon(self, name: str, reason: str) -> None:
         self.spawn_task(self.restart_service(name, reason))
