@@ -133,6 +133,7 @@ def write_report(
     ]  # fmt: skip
     ok = all(not bad for _, _, bad in checks)
     day = started.date().isoformat()
+    report = args.report or RESULTS / f"soak-{day}.md"
     charts = {
         "rss": ("manager RSS", "MB", 3),
         "fds": ("manager open fds", "fds", 1),
@@ -141,7 +142,7 @@ def write_report(
     }
     names = {}
     for key, (title, unit, col) in charts.items():
-        path = RESULTS / f"soak-{day}-{key}.svg"
+        path = report.with_name(f"{report.stem}-{key}.svg")  # beside the report, named after it
         line_chart(title, unit, [(s[0], float(s[col])) for s in soak.samples], path)
         names[key] = path.name
     rec = sorted(soak.recoveries)
@@ -197,7 +198,6 @@ def write_report(
         ),
     ]
     text = "\n".join(lines) + "\n"
-    report = args.report or RESULTS / f"soak-{day}.md"
     report.write_text(text)
     print(text)
     print(f"written to {report}", file=sys.stderr)
