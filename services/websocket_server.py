@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from .common import serve, setup_logging
 
@@ -42,6 +42,7 @@ def make_app() -> web.Application:
     async def websocket(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
+        connected.add(ws)
         mine: set[str] = set()
         try:
             async for msg in ws:
@@ -56,13 +57,22 @@ def make_app() -> web.Application:
                 for event in replay:
                     await ws.send_json(event)
         finally:
+            connected.discard(ws)
             for eid in mine:
                 subscribers[eid].discard(ws)
         return ws
 
+    async def going_away(_: web.Application) -> None:
+        # Without this a stop waits for every browser to hang up (the manager's stop_timeout
+        # then kills us): tell them we are going, as aiohttp's docs advise.
+        for ws in list(connected):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    connected: set[web.WebSocketResponse] = set()
     app = web.Application()
     app.router.add_post("/publish", publish)
     app.router.add_get("/ws", websocket)
+    app.on_shutdown.append(going_away)
     return app
 
 

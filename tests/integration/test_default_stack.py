@@ -192,3 +192,24 @@ async def test_the_seed_api_runs_the_same_stack(stack_env):
     ]
     assert stops[0] == "execution_manager" or stops[0] == "scheduler"
     assert stops[-1] == "database_manager"
+
+
+async def test_websocket_server_restarts_promptly_with_a_subscriber_connected(
+    stack: Supervisor, stack_env
+):
+    # Found by the soak: with a browser (or the soak's subscriber) connected, a stop waited for
+    # it to hang up until stop_timeout, and SIGKILL ended the server: every reload took 5 s.
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url(stack_env, "websocket_server", "/ws")) as ws:
+            await ws.send_json({"subscribe": "nothing-yet"})
+            old = row(stack, "websocket_server").pid
+            t0 = time.monotonic()
+            await stack.restart_service("websocket_server")
+            took = time.monotonic() - t0
+            msg = await ws.receive(timeout=5)
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.GOING_AWAY
+    exits = [
+        e for e in stack.events_since(0) if e.event == "exit" and e.service == "websocket_server"
+    ]
+    assert exits[-1].pid == old and exits[-1].extra["code"] == 0  # its own orderly exit
+    assert took < 2  # the stop_timeout (5 s) was not what ended it
