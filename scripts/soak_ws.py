@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 import aiohttp
 
@@ -33,8 +34,8 @@ class Subscriber:
     def subscribe(self, eid: str) -> None:
         self._loop.call_soon_threadsafe(self._subscribe, eid)
 
-    def settled(self, eids: object) -> bool:
-        return all(sum(self.finished[e].values()) for e in eids)  # type: ignore[attr-defined]
+    def settled(self, eids: Iterable[str]) -> bool:
+        return all(sum(self.finished[e].values()) for e in eids)
 
     def close(self) -> None:
         self._closing = True

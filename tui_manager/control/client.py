@@ -4,7 +4,6 @@ start and little more."""
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,19 +47,14 @@ class ControlClient:
             sock.sendall(wire.encode(req.to_wire()))
             with sock.makefile("rb") as f:
                 line = f.readline()
-        if not line:
-            raise NotRunning("the manager closed the connection")
-        answer = wire.decode(line)
-        if not answer.get("ok"):
-            raise Refused(str(answer.get("error", "refused")), int(answer.get("code", 1)))
-        return answer
+        return answer_of(line)
 
     def stream(self, req: wire.Request) -> Iterator[dict[str, Any]]:
         with self._connect() as sock:
             sock.sendall(wire.encode(req.to_wire()))
             with sock.makefile("rb") as f:
                 for line in f:
-                    yield json.loads(line)
+                    yield wire.decode(line)
 
 
 async def async_request(state_dir: Path, req: wire.Request, limit: int = 1 << 26) -> dict[str, Any]:
@@ -77,6 +71,11 @@ async def async_request(state_dir: Path, req: wire.Request, limit: int = 1 << 26
         line = await reader.readline()
     finally:
         writer.close()
+    return answer_of(line)
+
+
+def answer_of(line: bytes) -> dict[str, Any]:
+    """One answer line: its fields; NotRunning if there is none, Refused when it says no."""
     if not line:
         raise NotRunning("the manager closed the connection")
     answer = wire.decode(line)

@@ -55,12 +55,16 @@ class WarmPool:
         self._closed = False
 
     # ---- what and how ------------------------------------------------------------------------
-    def plan(self, name: str) -> WarmPlan | str:
+    def plan(self, name: str, spec: SpawnSpec | None = None) -> WarmPlan | str:
+        """How `name` starts warm, or why not; from `spec` when the start has built it already
+        (its environment was just read from disk: not again)."""
         svc = self.sup.services[name]
         if not svc.spec.warm:
             return "warm = false"
         if svc.spec.tty:
             return "tty = true"
+        if spec is not None:
+            return plan(spec.argv, spec.cwd, spec.env)
         return plan(self._argv(name), str(self.sup.config.resolve(svc.spec.cwd)), self.env(name))
 
     def _argv(self, name: str) -> list[str]:
@@ -193,7 +197,7 @@ class WarmPool:
         if prepared is not None:
             self.outcome[name] = ("warm", None)
             return prepared
-        p = self.plan(name)
+        p = self.plan(name, spec)
         if isinstance(p, str):
             self.outcome[name] = ("cold", p)
             return None
