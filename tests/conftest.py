@@ -28,21 +28,17 @@ os.environ.pop("NO_COLOR", None)
 
 
 def session_processes() -> list[psutil.Process]:
+    """Every live process this test session started, whoever its parent is now (psutil: the
+    same on Linux and macOS)."""
     me = os.getpid()
-    needle = f"{SESSION_VAR}={SESSION}".encode()
     out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
+    for p in psutil.process_iter(["environ"], ad_value=None):
+        env = p.info.get("environ")
+        if p.pid == me or not env or env.get(SESSION_VAR) != SESSION:
             continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if needle not in f.read().split(b"\0"):
-                    continue
-            p = psutil.Process(int(entry))
+        with contextlib.suppress(psutil.Error):
             if p.status() != psutil.STATUS_ZOMBIE:
                 out.append(p)
-        except (OSError, psutil.Error):
-            continue
     return out
 
 
@@ -51,6 +47,37 @@ def private_validation_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     # The config cache (config/cache.py) of this session's thousands of tmp configs stays here,
     # not in the user's ~/.cache; every process a test starts inherits it.
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
+from tui_manager.platform import CAPS  # noqa: E402 (after the session variable is set)
+
+PORTABLE = CAPS.portable  # macOS, or Linux with AUTOGPT_DEV_PORTABLE=1
+# The strict shim (tests/shim/sitecustomize.py) records every Linux-only call of our code here.
+SHIM_LOG = os.environ.get("AUTOGPT_DEV_SHIM_LOG")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not PORTABLE:
+        return
+    skip = pytest.mark.skip(reason="Linux only (warm restarts): this run is portable")
+    for item in items:
+        if "linux_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def no_linux_only_calls() -> Iterator[None]:
+    """In the portable run, a test whose code made a Linux-only call fails."""
+    if SHIM_LOG is None:
+        yield
+        return
+    log = Path(SHIM_LOG)
+    before = log.stat().st_size if log.exists() else 0
+    yield
+    if log.exists() and log.stat().st_size > before:
+        with log.open() as f:
+            f.seek(before)
+            pytest.fail("Linux-only calls in portable mode:\n" + f.read())
 
 
 @pytest.fixture(autouse=True)

@@ -24,6 +24,11 @@ def command_first(args: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .platform import unsupported
+
+    if (why := unsupported()) is not None:  # before anything imports a POSIX-only module
+        print(f"autogpt-dev: {why}", file=sys.stderr)
+        return 2
     args_list = command_first(list(sys.argv[1:] if argv is None else argv))
     first = args_list[0] if args_list else None
     # Running a command needs only its own subparser; the top-level help needs them all.

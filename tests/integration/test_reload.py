@@ -97,9 +97,12 @@ async def control(root: Path, sup: Supervisor, value: int) -> None:
     """The positive control: edit the file only `three` imports and wait for that restart.
     Changes are acted on in order, so every earlier one has been handled once it is ready."""
     before = row(sup, "three").spawns
+    reloads = Recorder(sup)  # its `reload` event is the last thing the restart does
     (root / "app" / "control.py").write_text(f"C = {value}\n")
     await wait_until(lambda: row(sup, "three").spawns == before + 1, 10, "the control restart")
     await wait_until(lambda: state(sup, "three") == "ready", 10)
+    await wait_until(lambda: reloads.lifecycle("three", "reload") != [], 10, "its reload event")
+    reloads.stop()
 
 
 def test_watch_set_is_the_import_closure(tmp_path):

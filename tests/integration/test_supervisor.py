@@ -360,6 +360,7 @@ async def test_except_treats_the_excluded_dependency_as_met(write_config):
         await wait_until(lambda: state(sup, "api") == "ready")
 
 
+@pytest.mark.linux_only  # pipe sizes are Linux's
 async def test_stdout_pipes_are_enlarged_within_the_per_user_budget(write_config, monkeypatch):
     # A flooding child runs ahead of our reads in a bigger pipe; but only up to a budget, since
     # past Linux's per-user soft limit every new pipe of the user would shrink to two pages.

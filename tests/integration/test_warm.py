@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import PY, pid_alive, wait_until_sync
 from tests.integration.test_cli import Up, cli
 
+pytestmark = pytest.mark.linux_only  # warm restarts and the subreaper need Linux
+
 HEAVY = """
 import os, sys, time
 with open(os.environ["HEAVY_COUNT"], "a") as f:

@@ -8,7 +8,7 @@ import time
 
 from tests.conftest import free_port, fx, wait_until
 from tests.helpers import Recorder, row, state, supervised
-from tui_manager.base.procfs import process_state
+from tui_manager.platform.proctable import process_state
 
 
 async def test_a_stopped_service_still_stops_within_its_stop_timeout(write_config):

@@ -31,7 +31,9 @@ def test_readme_key_table_is_generated_from_the_bindings():
 
 def test_ci_runs_the_readme_test_command_and_stops_on_its_failure():
     readme = (REPO / "README.md").read_text()
-    command = "pip install -e '.[dev]' && python -m pytest"
+    command = (
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/python -m pytest"
+    )
     assert f"```bash\n{command}\n```" in readme
     ci = (REPO / ".ci/run").read_text()
     assert f"( {command} )" in ci  # in a subshell, so a failed install fails the run

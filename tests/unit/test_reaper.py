@@ -7,10 +7,15 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+pytestmark = pytest.mark.linux_only  # warm restarts and the subreaper need Linux
+
 PROGRAM = textwrap.dedent("""
     import os, subprocess, time
-    from tui_manager.base.procfs import process_state
-    from tui_manager.core.reaper import OrphanReaper, become_subreaper
+    from tui_manager.platform.procfs import process_state
+    from tui_manager.core.reaper import OrphanReaper
+    from tui_manager.platform import become_subreaper
 
     def wait_zombie(pid):
         end = time.monotonic() + 10

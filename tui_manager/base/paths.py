@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# sockaddr_un.sun_path is 108 bytes including the NUL.
-MAX_SOCKET_PATH = 107
+from ..platform import CAPS
+
+# sockaddr_un.sun_path holds the path and its NUL: 108 bytes on Linux, 104 on macOS and the BSDs.
+MAX_SOCKET_PATH = CAPS.max_socket_path
 
 
 def logs_dir(state_dir: Path) -> Path:

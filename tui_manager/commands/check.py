@@ -22,6 +22,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         err(f"warning: {warning}")
     waves = graph.start_waves(config.edges())
     from ..core.environment import find_venv, interpreter
+    from ..platform import CAPS
 
     venv, why = find_venv(config)
     first = next(iter(config.enabled()), None)
@@ -34,6 +35,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "state_dir": str(config.state_dir),
             "python": python,
             "venv": str(venv) if venv else None,
+            "platform": CAPS.describe(),
         }
         print(json.dumps(doc, indent=2))
         return 0
@@ -46,6 +48,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if disabled:
         print(f"disabled: {', '.join(disabled)}")
     print(f"python: {python or 'not found on PATH'} (venv: {venv or '-'}, {why})")
+    print(f"platform: {CAPS.describe()}")
     return 0
 
 

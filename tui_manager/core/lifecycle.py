@@ -6,7 +6,6 @@ the narrow Host protocol (the Supervisor implements it).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Protocol
 
@@ -123,7 +122,7 @@ async def run_once(host: Host, svc: Service) -> ExitStatus | None:
 
             holder = port_holder(*hp)
             if holder:
-                give_up(host, svc, f"port {hp[1]} is already in use by {holder}")
+                give_up(host, svc, f"port {hp[1]} is already {holder}")
                 return None
     if svc.ready_probe:
         svc.ready_probe.new_generation()
@@ -132,6 +131,9 @@ async def run_once(host: Host, svc: Service) -> ExitStatus | None:
         child = await host.spawn(svc, spawn_spec(host, svc))
     except SpawnError as e:
         give_up(host, svc, str(e))
+        return None
+    except Exception as e:  # anything else a spawn raises is loud too, and never blocks a stop
+        give_up(host, svc, f"cannot start: {type(e).__name__}: {e}")
         return None
     svc.child, svc.spawns = child, svc.spawns + 1
     svc.started_at, svc.ready_at, svc.probe = child.started_at, None, None
@@ -148,6 +150,8 @@ async def run_once(host: Host, svc: Service) -> ExitStatus | None:
     # pipe the next generation needs), as systemd does for a service's control group.
     if child.tree():
         await child.stop(svc.spec.stop_signal_number, svc.spec.stop_timeout)
+    else:
+        child.release()
     await child.drained(timeout=1.0)
     return status
 
@@ -213,8 +217,12 @@ async def stop(host: Host, svc: Service, reason: str) -> None:
     task, svc.task = svc.task, None
     if task and task is not asyncio.current_task():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception as e:  # a lifecycle that broke must not break the stop (loudly)
+            host.system(f"{svc.name}: {type(e).__name__}: {e} (while it was stopped)")
     child = svc.child
     if svc.state in (State.STARTING, State.READY, State.UNHEALTHY):
         host.set_state(svc, State.STOPPING, reason)

@@ -200,8 +200,18 @@ def make(spec: ProbeSpec | None, cwd: str, env: Callable[[], dict[str, str]]) ->
     return None if spec is None else KINDS[spec.kind](spec, cwd, env)
 
 
+def _answers(family: int, host: str, port: int) -> bool:
+    import socket
+
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex((target, port)) == 0
+
+
 def port_holder(host: str, port: int) -> str | None:
-    """None if the port is free, else 'pid N (name)' (or a best effort) of who holds it."""
+    """None if the port is free, else how it is taken: "in use by pid N (name)", or "in use
+    (holder not visible)" when this user may not see who holds it (never "free")."""
     import errno
     import socket
 
@@ -211,22 +221,26 @@ def port_holder(host: str, port: int) -> str | None:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((bind_host, port))
-            return None
+            free = True
         except OSError as e:
             if e.errno != errno.EADDRINUSE:
                 return None
+            free = False
+    if free and not _answers(family, bind_host, port):
+        # (BSD's SO_REUSEADDR lets a specific address bind beside a wildcard listener, so on
+        # macOS a bind alone would call a taken port free: someone answering is the proof.)
+        return None
     # Taken means someone listens. A port only in TIME_WAIT (a closed connection of a previous
     # run) is not held by anyone: the service decides with its own SO_REUSEADDR.
     import psutil  # only when a port is really taken
 
-    with contextlib.suppress(psutil.Error):
-        for conn in psutil.net_connections(kind="inet"):
-            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-                if conn.pid is None:
-                    return "another process (its pid is not visible to this user)"
-                try:
-                    name = psutil.Process(conn.pid).name()
-                except psutil.Error:
-                    name = "?"
-                return f"pid {conn.pid} ({name})"
-    return None
+    from ..platform.pstable import port_listener
+
+    pid = port_listener(port)
+    if pid is None:
+        return "in use (holder not visible)"
+    try:
+        name = psutil.Process(pid).name()
+    except psutil.Error:
+        name = "?"
+    return f"in use by pid {pid} ({name})"

@@ -1,16 +1,16 @@
 """One child process: spawn in its own session, read its pipes, reap it by pid, kill its tree.
 
-Lessons applied (ARCHITECTURE.md): the child is reaped through a pidfd, never by waiting for its
-pipes to close (a setsid grandchild may hold them open forever); pipes are read in 64 KiB chunks
-off the event loop's selector; the whole tree is found three ways (process group, /proc
-descendants, the run-marker environment variable) so nothing that double-forked survives a stop.
+Lessons applied (ARCHITECTURE.md): the child is reaped by pid (platform/exits.py), never by
+waiting for its pipes to close (a setsid grandchild may hold them open forever); pipes are read
+in 64 KiB chunks off the event loop's selector; the whole tree is found three ways (process
+group, descendants in the process table, the run-marker environment variable) so nothing that
+double-forked survives a stop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -19,15 +19,16 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..base.procfs import MARKER_VAR, descendants, marked_pids, pid_alive
-from . import orphan
+from .. import platform
+from ..platform import MARKER_VAR, exits
+from ..platform.proctable import descendants, marked_pids, pid_alive
 from .states import ExitStatus
 
 READ_CHUNK = 65536
-# A bigger stdout pipe lets a flooding child run ahead of our reads instead of blocking every
-# 64 KiB (1M lines through `up --headless`: 0.24 s -> 0.18 s). All enlarged pipes together stay
-# within a quarter of Linux's default per-user budget (pipe-user-pages-soft, 64 MiB), past which
-# every new pipe of the user, ours or not, would shrink to two pages.
+# A bigger stdout pipe (where the system allows one) lets a flooding child run ahead of our reads
+# instead of blocking every 64 KiB (1M lines through `up --headless`: 0.24 s -> 0.18 s). All
+# enlarged pipes together stay within a quarter of Linux's default per-user budget (64 MiB),
+# past which every new pipe of the user, ours or not, would shrink to two pages.
 PIPE_SIZE = 256 << 10
 PIPE_BUDGET = 16 << 20
 _enlarged: set[int] = set()
@@ -63,6 +64,7 @@ class ChildProcess:
         self._exited: asyncio.Future[ExitStatus] | None = None
         self._fds: dict[int, str] = {}
         self._drained = asyncio.Event()
+        self.on_released: Callable[[], None] | None = None  # its group is empty (the watchdog)
 
     @property
     def running(self) -> bool:
@@ -116,7 +118,9 @@ class ChildProcess:
         while time.monotonic() < deadline and self.tree():
             await asyncio.sleep(0.05)
         await self.kill()
-        return await self.wait()
+        status = await self.wait()
+        self.release()
+        return status
 
     async def kill(self) -> None:
         """SIGKILL the tree until nothing marked is left (catches forks racing the kill)."""
@@ -134,25 +138,18 @@ class ChildProcess:
             if not self.signal_tree(signal.SIGKILL):
                 break
 
+    def release(self) -> None:
+        """The process has exited and its tree is gone: tell whoever tracks its group, once."""
+        hook, self.on_released = self.on_released, None
+        if hook is not None and self.status is not None:
+            hook()
+
 
 def _pgid(pid: int) -> int | None:
     try:
         return os.getpgid(pid)
     except OSError:
         return None
-
-
-def _child_setup(parent: int) -> None:
-    # Only where setpriv is missing: Python code between fork and exec (CPython documents it
-    # as unsafe in a process with threads, which the manager is).
-    orphan.set_parent_death_signal(signal.SIGTERM)
-    if os.getppid() != parent:  # the manager died before prctl took effect
-        os._exit(1)
-
-
-# util-linux's setpriv sets the parent-death signal and then execs the command: no Python code
-# runs in the forked child. (Debian's base system has it; elsewhere the preexec_fn fallback.)
-SETPRIV = shutil.which("setpriv")
 
 
 def resolve(argv0: str, cwd: str, env: dict[str, str]) -> str:
@@ -179,7 +176,8 @@ def make_pipes(tty: bool = False) -> tuple[int, int, int, int]:
         return out_r, out_w, -1, out_w
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    _enlarge(out_r)
+    if (len(_enlarged) + 1) * PIPE_SIZE <= PIPE_BUDGET and platform.enlarge_pipe(out_r, PIPE_SIZE):
+        _enlarged.add(out_r)
     return out_r, out_w, err_r, err_w
 
 
@@ -190,40 +188,46 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     if not os.path.isdir(spec.cwd):
         raise SpawnError(f"not a directory: {spec.cwd}")
     resolve(spec.argv[0], spec.cwd, env)
-    argv = [SETPRIV, "--pdeathsig", "TERM", "--", *spec.argv] if SETPRIV else spec.argv
-    parent = os.getpid()
+    # No Python code runs between fork and exec (the manager has threads): the parent-death
+    # signal, where there is one, is set by a tool that then execs the command.
+    argv = [*platform.spawn_prefix(), *spec.argv]
     out_r, out_w, err_r, err_w = make_pipes(spec.tty)
     try:
-        try:
-            popen = subprocess.Popen(
-                argv,
-                cwd=spec.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=err_w,
-                start_new_session=True,
-                preexec_fn=None if SETPRIV else lambda: _child_setup(parent),
-            )
-        except OSError as e:
-            for fd in (out_r, err_r):
-                if fd >= 0:
-                    os.close(fd)
+        popen = subprocess.Popen(
+            argv,
+            cwd=spec.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=err_w,
+            start_new_session=True,
+        )
+    except BaseException as e:  # our ends too: a failed spawn (ValueError...) leaks nothing
+        close_pipes(out_r, err_r)
+        if isinstance(e, OSError):
             raise SpawnError(f"cannot run {spec.argv[0]}: {e.strerror}") from None
-        pid = popen.pid
-        popen.returncode = 0  # we reap it ourselves; keep Popen.__del__ from waiting on it
+        raise
     finally:
         os.close(out_w)
         if err_w != out_w:
             os.close(err_w)
+    popen.returncode = 0  # we reap it ourselves; keep Popen.__del__ from waiting on it
+    pid = popen.pid
     return attach(pid, spec, out_r, err_r, on_output)
+
+
+def close_pipes(*fds: int) -> None:
+    for fd in fds:
+        if fd >= 0:
+            os.close(fd)
+            _enlarged.discard(fd)
 
 
 def attach(
     pid: int, spec: SpawnSpec, out_r: int, err_r: int, on_output: OutputCallback
 ) -> ChildProcess:
-    """Read a started child's pipes and reap it through a pidfd when it exits. The child is
-    ours to wait for: started here, or forked by a template and reparented to us."""
+    """Read a started child's pipes and reap it when it exits. The child is ours to wait for:
+    started here, or forked by a template and reparented to us."""
     loop = asyncio.get_running_loop()
     child = ChildProcess(pid, spec.marker, list(spec.argv))
     child._exited = loop.create_future()
@@ -233,31 +237,13 @@ def attach(
             child._fds[fd] = stream
             loop.add_reader(fd, _on_readable, loop, child, fd, on_output)
 
-    pidfd = os.pidfd_open(pid)
-
-    def on_exit() -> None:
-        try:
-            reaped, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            reaped, status = pid, 0
-        if reaped == 0:
-            return  # spurious wake-up
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
+    def on_exit(status: int) -> None:
         child.status = _decode_status(status)
         if child._exited and not child._exited.done():
             child._exited.set_result(child.status)
 
-    loop.add_reader(pidfd, on_exit)
+    exits.watch(pid, on_exit)
     return child
-
-
-def _enlarge(fd: int) -> None:
-    if (len(_enlarged) + 1) * PIPE_SIZE > PIPE_BUDGET:
-        return
-    with contextlib.suppress(OSError):  # EPERM: the user is past the budget already
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        _enlarged.add(fd)
 
 
 def _on_readable(

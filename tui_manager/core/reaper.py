@@ -1,7 +1,8 @@
-"""The manager as a child subreaper (Linux), for warm starts: a process forked by a template
-whose parent then exits is reparented to the manager, which can then wait for it like any child
-(zygote.py). Being a subreaper also brings the services' orphans (a daemon that double-forked);
-they are ours to reap once they exit, or they would stay zombies for the manager's lifetime.
+"""The manager as a child subreaper, for warm starts (which need Linux): a process forked by a
+template whose parent then exits is reparented to the manager, which can then wait for it like
+any child (zygote.py). Being a subreaper also brings the services' orphans (a daemon that
+double-forked); they are ours to reap once they exit, or they would stay zombies for the
+manager's lifetime.
 
 An exited child is reaped here only if nobody else waits for it: it is not a child the manager
 started itself (`known`: services, templates, the watchdog, ...; those are reaped by their
@@ -13,23 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
-import sys
 from collections.abc import Callable
 
-from ..base.procfs import my_children, process_state
+from ..platform.procfs import my_children, process_state
 
-PR_SET_CHILD_SUBREAPER = 36
 PERIOD = 1.0
 OWNED: set[int] = set()  # children the manager started and waits for elsewhere (the watchdog)
-
-
-def become_subreaper() -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    return int(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
 
 
 class OrphanReaper:

@@ -1,6 +1,7 @@
 """One psutil sampler for every service: CPU % and RSS of each service's whole process tree.
 
-`sample()` is blocking (it reads /proc); views call it off their UI thread about once a second
+`sample()` is blocking (it reads the process table); views call it off their UI thread about
+once a second
 and re-arm their timer only after it returns, so a slow sample never piles up.
 """
 
@@ -11,7 +12,7 @@ from collections import deque
 
 import psutil
 
-from ..base.procfs import descendants
+from ..platform.proctable import descendants
 
 HISTORY = 30
 
@@ -58,8 +59,8 @@ class StatsSampler:
             root = self._cached(pid)
         except psutil.Error:
             return []
-        # One /proc sweep serves every service of this sample (psutil's children() would read
-        # every process on the machine once per service).
+        # One process-table sweep serves every service of this sample (psutil's children()
+        # would read every process on the machine once per service).
         out = [root]
         for child in descendants(pid):
             with contextlib.suppress(psutil.Error):

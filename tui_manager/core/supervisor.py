@@ -215,11 +215,20 @@ class Supervisor:
             # Reverse dependency order: nobody goes before everything that needs it is gone.
             for dep in self.dependents[name]:
                 await stopped[dep].wait()
-            await lifecycle.stop(self, self.services[name], "shutdown")
-            stopped[name].set()
+            try:
+                await lifecycle.stop(self, self.services[name], "shutdown")
+            except Exception as e:  # one broken stop must not keep the rest (or the exit) waiting
+                self.system(f"{name}: the stop failed: {type(e).__name__}: {e}; killing it")
+                child = self.services[name].child
+                if child is not None:
+                    child.kill_now()
+            finally:
+                stopped[name].set()
 
-        await asyncio.gather(*(stop_after_dependents(n) for n in self.services))
-        self._finish()
+        try:
+            await asyncio.gather(*(stop_after_dependents(n) for n in self.services))
+        finally:
+            self._finish()
 
     def _finish(self) -> None:
         if self._done.is_set():
@@ -281,11 +290,14 @@ class Supervisor:
         def on_output(stream: str, data: bytes | None) -> None:
             self.on_output(svc, stream, data)
 
-        if self.warm is not None:
-            child = await self.warm.spawn(svc, spec, on_output)
-            if child is not None:
-                return child
-        return await spawn(spec, on_output)
+        child = await self.warm.spawn(svc, spec, on_output) if self.warm is not None else None
+        if child is None:
+            child = await spawn(spec, on_output)
+        watchdog = self._watchdog
+        if watchdog is not None:  # its group dies with us, even under kill -9 (orphan.py)
+            watchdog.track(child.pid)
+            child.on_released = lambda: watchdog.untrack(child.pid)
+        return child
 
     def became_ready(self, svc: Service) -> None:
         if svc.spawns > 1:  # the restart cascade: dependents with restart = true follow

@@ -21,11 +21,14 @@ import subprocess
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..base.procfs import MARKER_VAR, rss_bytes
-from .process import SETPRIV, ChildProcess, OutputCallback, SpawnSpec, attach, make_pipes
+from .. import platform
+from ..platform import MARKER_VAR
+from ..platform.proctable import rss_bytes
+from .process import ChildProcess, OutputCallback, SpawnSpec, attach, close_pipes, make_pipes
 from .warm_plan import RUNTIME_IMPORTS, WarmPlan
 
 ZYGOTE = (Path(__file__).with_name("zygote.py")).read_text
+LINUX_HELPERS = Path(platform.__file__).with_name("child.py")
 BUILD_TIMEOUT = 120.0
 FORK_TIMEOUT = 10.0
 PACKAGING_FILES = (
@@ -81,12 +84,15 @@ class Template:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._sock = mine
         mine.setblocking(False)
-        argv = [*self.plan.interpreter, "-c", ZYGOTE(), str(theirs.fileno()), str(os.getpid())]
+        argv = [
+            *self.plan.interpreter,
+            *("-c", ZYGOTE(), str(theirs.fileno()), str(os.getpid()), str(LINUX_HELPERS)),
+        ]
         self.log.parent.mkdir(parents=True, exist_ok=True)
         try:
             with self.log.open("ab") as err:
                 self.proc = subprocess.Popen(
-                    [SETPRIV, "--pdeathsig", "TERM", "--", *argv] if SETPRIV else argv,
+                    [*platform.spawn_prefix(), *argv],
                     cwd=self.cwd,
                     env={**self.env, MARKER_VAR: self.marker},
                     stdin=subprocess.DEVNULL,
@@ -155,16 +161,14 @@ class Template:
                 self._send(request, sent)
                 reply = await asyncio.wait_for(self._recv(), FORK_TIMEOUT)
             except (OSError, TimeoutError, ValueError) as e:
-                for fd in (out_r, err_r):
-                    os.close(fd)
+                close_pipes(out_r, err_r)
                 self._fail(f"the template did not answer ({e or type(e).__name__})")
                 raise Refused(self.reason) from None
             finally:
                 os.close(out_w)
                 os.close(err_w)
             if "pid" not in reply:
-                for fd in (out_r, err_r):
-                    os.close(fd)
+                close_pipes(out_r, err_r)
                 self._fail(str(reply.get("refused", "the template refused")))
                 raise Refused(self.reason)
             self.forks += 1

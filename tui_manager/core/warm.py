@@ -16,10 +16,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .. import platform
 from ..base import paths
+from ..platform import exits
 from . import bootstrap
 from .process import ChildProcess, OutputCallback, SpawnSpec
-from .reaper import OWNED, OrphanReaper, become_subreaper
+from .reaper import OWNED, OrphanReaper
 from .templates import Hold, Refused, Template, preload_list
 from .warm_plan import WarmPlan, plan
 
@@ -61,6 +63,8 @@ class WarmPool:
         svc = self.sup.services[name]
         if not svc.spec.warm:
             return "warm = false"
+        if platform.CAPS.warm_refusal:
+            return platform.CAPS.warm_refusal
         if svc.spec.tty:
             return "tty = true"
         if spec is not None:
@@ -261,20 +265,17 @@ class WarmPool:
 
     def reaper_started(self) -> bool:
         if not self.reaper.running:
-            if not become_subreaper():
+            if not platform.become_subreaper():
                 return False
             self.reaper.start()
         return True
 
     def _watch_exit(self, name: str, t: Template) -> None:
         assert t.proc is not None
-        loop = asyncio.get_running_loop()
-        pidfd = os.pidfd_open(t.proc.pid)
+        proc = t.proc
 
-        def exited() -> None:
-            loop.remove_reader(pidfd)
-            os.close(pidfd)
-            code = t.proc.wait() if t.proc else None
+        def exited(status: int) -> None:
+            proc.returncode = code = os.waitstatus_to_exitcode(status)  # reaped: not again
             if self._closed or self.templates.get(name) is not t or t.state != "ready":
                 return
             t.state, t.reason = "failed", f"the template exited ({_describe(code)})"
@@ -285,7 +286,7 @@ class WarmPool:
             if len(deaths) <= REBUILDS_PER_MINUTE:
                 self._schedule(name)
 
-        loop.add_reader(pidfd, exited)
+        exits.watch(proc.pid, exited)
 
     def _known(self) -> set[int]:
         pids = set(OWNED)
@@ -315,9 +316,10 @@ class WarmPool:
         for t in self.templates.values():
             t.close()
         await asyncio.gather(*(asyncio.to_thread(t.reap) for t in self.templates.values()))
-        self.reaper.stop()
-        with contextlib.suppress(Exception):
-            self.reaper.sweep()
+        if self.reaper.running:  # (never started where warm restarts are not possible)
+            self.reaper.stop()
+            with contextlib.suppress(Exception):
+                self.reaper.sweep()
 
 
 def _describe(code: int | None) -> str:

@@ -1,6 +1,7 @@
-"""The warm template: run by the manager as `python [options] -c <this file> FD MANAGER_PID` in a
-service's own interpreter, cwd and environment (so: standard library only, and Python 3.8
-syntax, whatever interpreter the service uses).
+"""The warm template: run by the manager as `python [options] -c <this file> FD MANAGER_PID
+LINUX_HELPERS` (the path of platform/child.py) in a service's own interpreter, cwd and
+environment (so: standard library only, and Python 3.8 syntax, whatever interpreter the service
+uses).
 
 It imports the third-party modules the service's code imports (the manager sends the list),
 checks that no thread is alive, reports, and then forks a service process per request:
@@ -50,8 +51,22 @@ def recv(sock: socket.socket) -> tuple[Any, list[int]]:
     return json.loads(msg.decode()), list(fds)
 
 
+def load_linux(path: str) -> Any:
+    """platform/child.py of the manager's install: the Linux calls, kept in the platform layer."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_autogpt_dev_linux", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LINUX: Any = None  # set by main()
+
+
 def task_count() -> int:
-    return len(os.listdir("/proc/self/task"))
+    return int(LINUX.task_count())
 
 
 def python_threads() -> list[str]:
@@ -107,13 +122,11 @@ def wait_for_parent(manager: int) -> None:
 
 def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
     """In B: the process a cold `python ...` would have been. Returns the exit code."""
-    import ctypes
-
     os.close(sock.detach())  # the template's socket is not the service's (detach: no later close)
     manager = req["manager"]
     wait_for_parent(manager)
-    ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != manager:  # the manager died before prctl took effect
+    LINUX.set_parent_death_signal(signal.SIGTERM)
+    if os.getppid() != manager:  # the manager died before that took effect
         os._exit(70)
     os.setsid()
     null = os.open(os.devnull, os.O_RDONLY)
@@ -204,8 +217,10 @@ def fork_service(sock: socket.socket, req: Any, fds: list[int]) -> tuple[str, ob
 
 
 def main() -> object:
+    global LINUX
     sock = socket.socket(fileno=int(sys.argv[1]))
     manager = int(sys.argv[2])
+    LINUX = load_linux(sys.argv[3])
     req, _ = recv(sock)
     if req is None:
         return 0

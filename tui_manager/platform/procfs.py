@@ -1,12 +1,14 @@
-"""Processes as /proc shows them: liveness, parent links and the run marker, without psutil
-(these run on every stop and must be cheap to import and to call)."""
+"""The process table as Linux's /proc shows it: liveness, parent links and the run marker,
+without psutil (these run on every stop and must be cheap to import and to call). The portable
+twin is pstable.py; proctable.py picks one."""
 
 from __future__ import annotations
 
 import os
-import time
 
-MARKER_VAR = "AUTOGPT_DEV_MARK"
+from . import MARKER_VAR
+from .sweep import Index, SweepCache
+
 _VAR = MARKER_VAR.encode() + b"="
 
 
@@ -57,20 +59,7 @@ def my_children() -> set[int]:
     return out
 
 
-def thread_count(pid: int) -> int:
-    try:
-        return len(os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return 0
-
-
-# One /proc sweep serves every caller for MAX_AGE seconds: 200 services stopping at once would
-# otherwise each read every process's environment on every poll (quadratic).
-MAX_AGE = 0.02
-_index: tuple[float, dict[str, list[int]], dict[int, list[int]]] = (0.0, {}, {})
-
-
-def _sweep() -> tuple[dict[str, list[int]], dict[int, list[int]]]:
+def _sweep() -> Index:
     """marker value -> pids, and parent pid -> child pids, in one pass over /proc."""
     me = os.getpid()
     index: dict[str, list[int]] = {}
@@ -96,36 +85,6 @@ def _sweep() -> tuple[dict[str, list[int]], dict[int, list[int]]]:
     return index, children
 
 
-def _fresh() -> tuple[float, dict[str, list[int]], dict[int, list[int]]]:
-    global _index
-    if time.monotonic() - _index[0] > MAX_AGE:
-        swept = _sweep()
-        # Aged from its end: a sweep of a busy machine takes longer than MAX_AGE, and the stops
-        # of a whole wave (200 services at once) must share one, not take one each.
-        _index = (time.monotonic(), *swept)
-    return _index
-
-
-def descendants(pid: int) -> list[int]:
-    """Every descendant of pid (by parent links, so also those that left its session)."""
-    children = _fresh()[2]
-    out: list[int] = []
-    seen = {pid}
-    todo = list(children.get(pid, []))
-    while todo:
-        p = todo.pop()
-        if p in seen:  # pids are reused between reads of /proc: never loop
-            continue
-        seen.add(p)
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
-def marked_pids(marker: str, prefix: bool = False) -> list[int]:
-    """Pids whose environment has MARKER_VAR=marker (or a value starting with it, if prefix).
-    Callers must treat a pid as a candidate (it may have died since the sweep)."""
-    index = _fresh()[1]
-    if prefix:
-        return [p for value, pids in index.items() if value.startswith(marker) for p in pids]
-    return list(index.get(marker, []))
+_cache = SweepCache(_sweep)
+descendants = _cache.descendants
+marked_pids = _cache.marked_pids

@@ -1,0 +1,160 @@
+"""What this operating system gives us, named once. Every Linux-only call of the project sits
+in this package; the rest of the code asks `CAPS` (or calls a function here), never `sys.platform`.
+
+Linux gives a process table in /proc, a parent-death signal and a child subreaper (prctl),
+pidfds, resizable pipes and 108-byte unix socket paths. macOS (and the BSDs) give none of those:
+there the process table comes from psutil (libproc, sysctl), a child's exit from kqueue or a
+waitpid thread, and sun_path holds 104 bytes. `AUTOGPT_DEV_PORTABLE=1` turns every Linux
+capability off on Linux, so the portable paths run (and are tested) here too.
+
+Standard library only: the bottom layer, imported by everything above it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import select
+import sys
+from typing import NamedTuple
+
+PORTABLE_VAR = "AUTOGPT_DEV_PORTABLE"
+# Every child (and so every descendant, which inherits the environment) carries
+# MARKER_VAR=<run id>:<service>: stops and the watchdog find a tree's escapees by it.
+MARKER_VAR = "AUTOGPT_DEV_MARK"
+WINDOWS_MESSAGE = "autogpt-dev runs on Linux and macOS; on Windows use WSL2"
+# prctl(2) options
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+class Capabilities(NamedTuple):
+    linux: bool  # the kernel is Linux (whatever the portable switch says)
+    portable: bool  # AUTOGPT_DEV_PORTABLE: Linux's extras are not used
+    procfs: bool  # /proc with stat, environ and task/*/children
+    pdeathsig: bool  # a child can ask to be signalled when its parent dies
+    subreaper: bool  # orphans of our descendants are reparented to us
+    pidfd: bool  # a pollable fd per child process
+    pipe_size: bool  # pipes can be enlarged
+    kqueue: bool  # EVFILT_PROC / NOTE_EXIT to learn of a child's exit
+    sun_path: int  # bytes in sockaddr_un.sun_path, the NUL included
+
+    @property
+    def max_socket_path(self) -> int:
+        return self.sun_path - 1
+
+    @property
+    def warm(self) -> bool:
+        """Warm restarts fork a service from a template and need it reparented to us."""
+        return self.subreaper and self.pidfd and self.pdeathsig
+
+    @property
+    def warm_refusal(self) -> str | None:
+        return None if self.warm else "warm restarts need Linux"
+
+    def describe(self) -> str:
+        """One line for `check`: which paths this system runs."""
+        if self.linux and not self.portable:
+            return "linux (/proc process table, parent-death signal, pidfd exits, warm restarts)"
+        exits = "kqueue exits" if self.kqueue else "waitpid-thread exits"
+        why = "AUTOGPT_DEV_PORTABLE" if self.linux else "not Linux"
+        return f"portable ({why}: psutil process table, {exits}, no warm restarts)"
+
+
+def portable_requested(env: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    return env.get(PORTABLE_VAR, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def detect() -> Capabilities:
+    linux = sys.platform.startswith("linux")
+    portable = portable_requested() or not linux
+    native = linux and not portable
+    fcntl_mod = _fcntl()
+    return Capabilities(
+        linux=linux,
+        portable=portable,
+        procfs=native and os.path.isdir("/proc/self/task"),
+        pdeathsig=native,
+        subreaper=native,
+        pidfd=native and hasattr(os, "pidfd_open"),
+        pipe_size=native and fcntl_mod is not None and hasattr(fcntl_mod, "F_SETPIPE_SZ"),
+        kqueue=hasattr(select, "kqueue"),
+        sun_path=108 if native else 104,
+    )
+
+
+def _fcntl() -> object | None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return None
+    return fcntl
+
+
+CAPS = detect()
+
+
+def unsupported() -> str | None:
+    """The one line for a system we do not run on (native Windows), else None."""
+    return WINDOWS_MESSAGE if os.name == "nt" else None
+
+
+@functools.cache
+def _setpriv() -> str | None:
+    # util-linux's setpriv sets the parent-death signal and then execs the command, so no
+    # Python code runs between fork and exec (Debian's base system has it).
+    import shutil  # (not at import: `unsupported()` must run before any POSIX-only import)
+
+    return shutil.which("setpriv") if CAPS.pdeathsig else None
+
+
+def spawn_prefix() -> list[str]:
+    """What to put before a child's argv so it gets the parent-death signal (SIGTERM) before it
+    runs anything: setpriv where we may, else nothing (the watchdog covers that child)."""
+    tool = _setpriv()
+    return [tool, "--pdeathsig", "TERM", "--"] if tool else []
+
+
+@functools.cache
+def _libc() -> object:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _prctl(option: int, value: int) -> bool:
+    return int(_libc().prctl(option, value, 0, 0, 0)) == 0  # type: ignore[attr-defined]
+
+
+def set_parent_death_signal(sig: int) -> bool:
+    """Ask the kernel to send `sig` to this process when its parent dies; False if unsupported."""
+    return CAPS.pdeathsig and _prctl(_PR_SET_PDEATHSIG, sig)
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants are reparented to us instead of init; False if unsupported."""
+    return CAPS.subreaper and _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def pidfd_open(pid: int) -> int | None:
+    """A pollable fd that becomes readable when `pid` exits; None where there is none (or the
+    process is already gone: the caller reaps it at once)."""
+    if not CAPS.pidfd:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None
+
+
+def enlarge_pipe(fd: int, size: int) -> bool:
+    """Make a pipe's buffer `size` bytes where the system allows it."""
+    if not CAPS.pipe_size:
+        return False
+    import fcntl
+
+    with contextlib.suppress(OSError):  # EPERM: the user is past the pipe budget already
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+        return True
+    return False
