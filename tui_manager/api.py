@@ -33,7 +33,7 @@ from typing import Any, Self
 
 from .config.config import Config
 from .config.spec import ServiceSpec
-from .core.bootstrap import Target
+from .core.warm.bootstrap import Target
 
 logger = logging.getLogger("tui_manager")
 

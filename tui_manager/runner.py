@@ -19,11 +19,11 @@ from .base import early_signals
 from .config.config import Config
 from .control.server import ControlServer
 from .control.statedir import StateDir
-from .core.bootstrap import Target
 from .core.engine import Engine
 from .core.events import ShutdownStarted
-from .core.reaper import OWNED
 from .core.supervisor import Supervisor
+from .core.warm.bootstrap import Target
+from .core.warm.reaper import OWNED
 
 VIEW_GRACE = 5.0  # seconds a view gets to close once the engine has stopped
 
@@ -121,7 +121,7 @@ async def run(
                 sup.request_shutdown(early.name)
             if dev:
                 from .core.reload import Reloader
-                from .core.warm import WarmPool
+                from .core.warm.pool import WarmPool
 
                 sup.warm = WarmPool(sup)  # restarts fork from warm templates where they can
                 reloader = Reloader(sup)

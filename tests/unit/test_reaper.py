@@ -14,7 +14,7 @@ pytestmark = pytest.mark.linux_only  # warm restarts and the subreaper need Linu
 PROGRAM = textwrap.dedent("""
     import os, subprocess, time
     from tui_manager.platform.procfs import process_state
-    from tui_manager.core.reaper import OrphanReaper
+    from tui_manager.core.warm.reaper import OrphanReaper
     from tui_manager.platform import become_subreaper
 
     def wait_zombie(pid):

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from tui_manager.base.fmt import templates_summary
-from tui_manager.core.templates import packaging_file, preload_list
-from tui_manager.core.warm_plan import WarmPlan, plan
+from tui_manager.core.warm.plan import WarmPlan, plan
+from tui_manager.core.warm.templates import packaging_file, preload_list
 
 PY = sys.executable
 ENV = dict(os.environ)

@@ -39,3 +39,13 @@ def interpreter(config: Config, name: str) -> str | None:
     """What `python` in this service's command resolves to (for `check`)."""
     env = child_env(config, name)
     return shutil.which("python", path=env.get("PATH"))
+
+
+def with_ours(config: Config, name: str, env: dict[str, str]) -> dict[str, str]:
+    """A service's environment plus what we tell it: its name and our state dir."""
+    return {**env, "AUTOGPT_DEV_SERVICE": name, "AUTOGPT_DEV_STATE_DIR": str(config.state_dir)}
+
+
+def service_env(config: Config, name: str) -> dict[str, str]:
+    """The environment a start of `name` gets now (its files read again)."""
+    return with_ours(config, name, child_env(config, name))

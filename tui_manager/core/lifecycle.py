@@ -11,11 +11,12 @@ from typing import Protocol
 
 from ..base import paths
 from ..config.config import Config
-from . import bootstrap, policy
-from .environment import child_env
+from . import policy
+from .environment import child_env, with_ours
 from .process import ChildProcess, SpawnError, SpawnSpec
 from .service import Service
 from .states import ExitStatus, NotReady, State
+from .warm import bootstrap
 
 
 class Host(Protocol):
@@ -101,16 +102,6 @@ def spawn_spec(host: Host, svc: Service) -> SpawnSpec:
         marker=f"{host.run_id}:{svc.name}",
         tty=svc.spec.tty,
     )
-
-
-def with_ours(config: Config, name: str, env: dict[str, str]) -> dict[str, str]:
-    """A service's environment plus what we tell it: its name and our state dir."""
-    return {**env, "AUTOGPT_DEV_SERVICE": name, "AUTOGPT_DEV_STATE_DIR": str(config.state_dir)}
-
-
-def service_env(config: Config, name: str) -> dict[str, str]:
-    """The environment a start of `name` gets now (its files read again)."""
-    return with_ours(config, name, child_env(config, name))
 
 
 async def run_once(host: Host, svc: Service) -> ExitStatus | None:

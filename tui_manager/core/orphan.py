@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 
 from ..platform import CAPS
-from .reaper import OWNED
+from .warm.reaper import OWNED
 
 PROGRAM = Path(__file__).resolve().parent.parent / "platform" / "watchdog.py"
 

@@ -33,7 +33,7 @@ from .fingerprint import Seen
 from .imports import ImportGraph, entry_points
 from .states import State
 from .supervisor import Supervisor
-from .templates import packaging_file
+from .warm.templates import packaging_file
 
 IMPORTS_TOKEN = "@imports"
 EDITOR_TEMP = (

@@ -6,12 +6,12 @@ import asyncio
 from collections import deque
 
 from ..config.spec import ServiceSpec
-from .bootstrap import Target
 from .logs import ServiceLog
 from .probes import Probe
 from .process import ChildProcess
 from .states import NotReady, State
 from .status import ServiceStatus
+from .warm.bootstrap import Target
 
 
 class Service:

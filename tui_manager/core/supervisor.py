@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from ..base import graph, paths
 from ..config.config import Config
 from . import lifecycle, probes
-from .bootstrap import Target
 from .engine import EngineInfo, UnknownService
 from .environment import child_env
 from .events import (
@@ -38,9 +37,10 @@ from .process import ChildProcess, SpawnSpec, spawn
 from .service import Service
 from .states import DONE_STATES, RUNNING_STATES, ExitStatus, State, check_transition
 from .status import ServiceStatus
+from .warm.bootstrap import Target
 
 if TYPE_CHECKING:
-    from .warm import WarmPool
+    from .warm.pool import WarmPool
 
 __all__ = ["Supervisor", "UnknownService"]
 

@@ -1,5 +1,5 @@
 """How an AppProcess runs in its own process, started by exec (never by fork from the manager,
-which has threads): `python -m tui_manager.core.bootstrap PAYLOAD`.
+which has threads): `python -m tui_manager.core.warm.bootstrap PAYLOAD`.
 
 The payload file (mode 0600, removed once read) holds multiprocessing's preparation data (so a
 class defined in the user's `__main__` script unpickles, exactly as with the `spawn` and
@@ -25,7 +25,7 @@ class Target(NamedTuple):
 
 
 def argv(payload: Path) -> list[str]:
-    return [sys.executable, "-m", "tui_manager.core.bootstrap", str(payload)]
+    return [sys.executable, "-m", "tui_manager.core.warm.bootstrap", str(payload)]
 
 
 def write_payload(process: object, path: Path, silent: bool = False) -> None:

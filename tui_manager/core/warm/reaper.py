@@ -17,7 +17,7 @@ import contextlib
 import os
 from collections.abc import Callable
 
-from ..platform.procfs import my_children, process_state
+from ...platform.procfs import my_children, process_state
 
 PERIOD = 1.0
 OWNED: set[int] = set()  # children the manager started and waits for elsewhere (the watchdog)

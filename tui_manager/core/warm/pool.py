@@ -12,22 +12,22 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from .. import platform
-from ..base import paths
-from ..platform import exits
+from ... import platform
+from ...base import paths
+from ...config.config import Config
+from ...platform import exits
+from ..environment import service_env
+from ..process import ChildProcess, OutputCallback, SpawnSpec
+from ..service import Service
+from ..status import ServiceStatus
 from . import bootstrap
-from .process import ChildProcess, OutputCallback, SpawnSpec
+from .plan import WarmPlan, plan
 from .reaper import OWNED, OrphanReaper
 from .templates import Hold, Refused, Template, preload_list
-from .warm_plan import WarmPlan, plan
-
-if TYPE_CHECKING:
-    from .service import Service
-    from .supervisor import Supervisor
 
 REBUILDS_PER_MINUTE = 3  # a template that keeps dying is left dead: every start is cold
 
@@ -42,8 +42,26 @@ class Prepared(NamedTuple):
     muted: list[bool]  # [True] once discarded: its output is nobody's
 
 
+class WarmHost(Protocol):
+    """What the pool needs of the engine (the Supervisor is one)."""
+
+    config: Config
+    run_id: str
+
+    @property
+    def services(self) -> Mapping[str, Service]: ...
+
+    def on_output(self, svc: Service, stream: str, data: bytes | None) -> None: ...
+
+    async def wait_settled(self, name: str, timeout: float = 60) -> ServiceStatus: ...
+
+    def publish_row(self, name: str) -> None:
+        """The service's row changed (its template did)."""
+        ...
+
+
 class WarmPool:
-    def __init__(self, sup: Supervisor) -> None:
+    def __init__(self, sup: WarmHost) -> None:
         self.sup = sup
         self.templates: dict[str, Template] = {}
         self.outcome: dict[str, tuple[str, str | None]] = {}  # name -> (warm | cold, why)
@@ -80,8 +98,6 @@ class WarmPool:
 
     def env(self, name: str) -> dict[str, str]:
         """The environment a start of `name` gets now (as lifecycle.spawn_spec builds it)."""
-        from .lifecycle import service_env
-
         return service_env(self.sup.config, name)
 
     def want(self, name: str, imports: set[str], target_in_project: bool) -> None:

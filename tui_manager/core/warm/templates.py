@@ -21,11 +21,11 @@ import subprocess
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .. import platform
-from ..platform import MARKER_VAR
-from ..platform.proctable import rss_bytes
-from .process import ChildProcess, OutputCallback, SpawnSpec, attach, close_pipes, make_pipes
-from .warm_plan import RUNTIME_IMPORTS, WarmPlan
+from ... import platform
+from ...platform import MARKER_VAR
+from ...platform.proctable import rss_bytes
+from ..process import ChildProcess, OutputCallback, SpawnSpec, attach, close_pipes, make_pipes
+from .plan import RUNTIME_IMPORTS, WarmPlan
 
 ZYGOTE = (Path(__file__).with_name("zygote.py")).read_text
 LINUX_HELPERS = Path(platform.__file__).with_name("child.py")

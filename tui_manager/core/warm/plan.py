@@ -12,7 +12,7 @@ import shlex
 from pathlib import Path
 from typing import NamedTuple
 
-from .process import SpawnError, resolve
+from ..process import SpawnError, resolve
 
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
 _VALUED = {"-W", "-X", "--check-hash-based-pycs"}  # interpreter options that take a value
