@@ -318,3 +318,15 @@ async def test_a_stopped_service_stays_stopped_through_edits(tmp_path):
         await wait_until(lambda: state(sup, "three") == "ready", 10)  # the others restarted
         await control(tmp_path, sup, 2)
         assert state(sup, "one") == "stopped" and row(sup, "one").spawns == 1
+
+
+async def test_the_first_comment_only_edit_of_a_file_restarts_nothing(tmp_path):
+    async with dev_stack(tmp_path) as (sup, seen):
+        shared = tmp_path / "app" / "shared.py"
+        shared.write_text("# a comment, the first edit this file ever gets\nVERSION = 1\n")
+        (tmp_path / "app" / "two.py").write_text(
+            SERVICE.format(name="two") + "# and this one only gets a comment too\n"
+        )
+        await control(tmp_path, sup, 2)
+        assert spawns(sup) == {"one": 1, "two": 1, "three": 2}
+        assert [e.service for e in seen.lifecycle(event="reload")] == ["three"]

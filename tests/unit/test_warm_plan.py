@@ -74,3 +74,15 @@ def test_templates_line_counts_what_is_running():
         None,
     ]
     assert templates_summary(two) == "warm templates: 1 ready, 1 building, 50 MB"
+
+
+def test_options_with_values_are_not_taken_for_the_script_or_for_dash_c():
+    assert plan([PY, "-X", "dev", "-W", "error", "-m", "app.solo"], "/", ENV) == WarmPlan(
+        [PY, "-X", "dev", "-W", "error"], "module", "app.solo", []
+    )
+    assert plan([PY, "-Werror::DeprecationWarning", "-Xtracemalloc", "run.py"], "/", ENV) == (
+        WarmPlan([PY, "-W", "error::DeprecationWarning", "-X", "tracemalloc"], "path", "run.py", [])
+    )
+    assert plan([PY, "-Bm", "mod"], "/", ENV) == WarmPlan([PY, "-B"], "module", "mod", [])
+    assert plan([PY, "-Ic", "pass"], "/", ENV) == "python -c"
+    assert plan([PY, "-i", "x.py"], "/", ENV) == "python -i (interactive)"

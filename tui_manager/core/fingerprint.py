@@ -21,16 +21,27 @@ def fingerprint(path: Path) -> str:
             tree = ast.parse(data, str(path))
         except (SyntaxError, ValueError):
             return "broken:" + hashlib.sha1(data).hexdigest()  # a broken edit is a change
-        return "ast:" + hashlib.sha1(ast.dump(tree).encode()).hexdigest()
+        return of_tree(tree)
     return "bytes:" + hashlib.sha1(data).hexdigest()
 
 
+def of_tree(tree: ast.AST) -> str:
+    """A parsed module's fingerprint (the import walk parses every watched file anyway)."""
+    return "ast:" + hashlib.sha1(ast.dump(tree).encode()).hexdigest()
+
+
 class Seen:
-    """The last fingerprint acted upon, per file (learnt lazily: the first change always
-    counts, so nothing is parsed at start-up)."""
+    """The last fingerprint acted upon, per file. Learnt when dev mode starts (from the import
+    walk's own parse, so an edited comment restarts nothing from the first edit on), and for
+    a file first seen later, at its first change."""
 
     def __init__(self) -> None:
         self._last: dict[Path, str] = {}
+
+    def learn(self, fingerprints: dict[Path, str]) -> None:
+        """What these files mean now, unless a change of them was acted upon already."""
+        for path, fp in fingerprints.items():
+            self._last.setdefault(path, fp)
 
     def changed(self, path: Path) -> bool:
         now = fingerprint(path)

@@ -10,6 +10,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..base import pyargs
+from .fingerprint import of_tree
+
 _PY_LAUNCHERS = ("uvicorn", "gunicorn", "hypercorn", "celery", "dramatiq", "flask", "pytest")
 
 
@@ -21,20 +24,13 @@ def entry_points(argv: list[str], cwd: Path) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     modules: list[str] = []
     if exe.startswith("python") or exe == "py":
-        args = iter(argv[1:])
-        for a in args:
-            if a == "-m":
-                module = next(args, "")
-                if module in _PY_LAUNCHERS:  # python -m uvicorn pkg.mod:app
-                    return entry_points([module, *args], cwd)
-                modules.append(module)
-                break
-            if a == "-c":
-                break
-            if a.startswith("-"):
-                continue
-            files.append((cwd / a).resolve())
-            break
+        cmd = pyargs.parse(argv[1:])
+        if cmd.mode == "module" and cmd.target in _PY_LAUNCHERS:  # python -m uvicorn pkg.mod:app
+            return entry_points([cmd.target, *cmd.args], cwd)
+        if cmd.mode == "module":
+            modules.append(cmd.target)
+        elif cmd.mode == "path":
+            files.append((cwd / cmd.target).resolve())
     elif exe in _PY_LAUNCHERS:
         for a in argv[1:]:
             if not a.startswith("-") and ":" in a:
@@ -55,6 +51,7 @@ class ImportGraph:
         self.root = root.resolve()
         self.paths = [p.resolve() for p in paths]
         self.external: set[str] = set()
+        self.fingerprints: dict[Path, str] = {}  # each parsed file's meaning (fingerprint.py)
 
     def module_file(self, name: str) -> Path | None:
         parts = name.split(".")
@@ -109,6 +106,7 @@ class ImportGraph:
             tree = ast.parse(f.read_bytes(), str(f))
         except (SyntaxError, OSError, ValueError):
             return []  # a broken edit: keep what we have, the next save fixes it
+        self.fingerprints[f] = of_tree(tree)
         out: list[Path] = []
         for node in ast.walk(tree):
             names: list[str] = []

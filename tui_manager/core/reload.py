@@ -29,7 +29,7 @@ from ..config.loader import load
 from .config_apply import apply_config
 from .environment import child_env
 from .events import Lifecycle, LogLines
-from .fingerprint import Seen
+from .fingerprint import Seen, fingerprint
 from .imports import ImportGraph, entry_points
 from .states import State
 from .supervisor import Supervisor
@@ -83,6 +83,8 @@ class Reloader:
         for pattern in explicit or []:
             if pattern != IMPORTS_TOKEN and not any(c in pattern for c in "*?["):
                 files.add(cfg.resolve(pattern))
+        self._seen.learn(graph.fingerprints)
+        self._seen.learn({f: fingerprint(f) for f in files - graph.fingerprints.keys()})
         return files
 
     def _want_template(self, name: str, graph: ImportGraph) -> None:

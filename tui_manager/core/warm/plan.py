@@ -12,11 +12,15 @@ import shlex
 from pathlib import Path
 from typing import NamedTuple
 
+from ...base import pyargs
 from ..process import SpawnError, resolve
 
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
-_VALUED = {"-W", "-X", "--check-hash-based-pycs"}  # interpreter options that take a value
-_REFUSED = {"-c": "python -c", "-i": "python -i (interactive)", "-": "a script on stdin"}
+_REFUSED = {
+    "command": "python -c",
+    "stdin": "a script on stdin",
+    "none": "python without a script or module",
+}
 # Launchers that import the modules they serve only once running: preload those too.
 RUNTIME_IMPORTS = {
     "uvicorn": [
@@ -67,23 +71,12 @@ def plan(argv: list[str], cwd: str, env: dict[str, str]) -> WarmPlan | str:
 
 
 def _python_args(exe: str, args: list[str]) -> WarmPlan | str:
-    options: list[str] = []
-    it = iter(args)
-    for a in it:
-        if a in _REFUSED:
-            return _REFUSED[a]
-        if a == "-m":
-            module = next(it, "")
-            return WarmPlan([exe, *options], "module", module, list(it)) if module else "python -m"
-        if a in _VALUED:
-            options += [a, next(it, "")]
-        elif a.startswith("-") and a != "--":
-            if "c" in a[1:] and not a.startswith("--"):
-                return "python -c"
-            options.append(a)
-        else:
-            return WarmPlan([exe, *options], "path", a, list(it))
-    return "python without a script or module"
+    cmd = pyargs.parse(args)
+    if cmd.interactive:
+        return "python -i (interactive)"
+    if cmd.mode in ("module", "path"):
+        return WarmPlan([exe, *cmd.options], cmd.mode, cmd.target, cmd.args)
+    return _REFUSED.get(cmd.mode, f"python {cmd.target} (not an option python knows)")
 
 
 def _python_shebang(path: str, env: dict[str, str]) -> list[str] | None:
