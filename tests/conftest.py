@@ -65,6 +65,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+# The manager never forks (it has threads: a fork could copy a held lock), on every Python we
+# run: an audit hook sees every os.fork and os.forkpty of this process. Subprocesses are
+# spawned with fork+exec in C (no such event). 3.12+ would also warn; 3.11 would not.
+TUI_DIR = str(Path(__file__).resolve().parents[1] / "tui_manager") + os.sep
+FORKS: list[tuple[str, str | None]] = []  # (event, our file that asked for it, or None)
+
+
+def fork_culprit(frame: object) -> str | None:
+    """The file of ours (tui_manager/) nearest to the frame that forked, else None."""
+    while frame is not None:
+        name: str = frame.f_code.co_filename  # type: ignore[attr-defined]
+        if name.startswith(TUI_DIR):
+            return name
+        frame = frame.f_back  # type: ignore[attr-defined]
+    return None
+
+
+def _fork_hook(event: str, args: tuple[object, ...]) -> None:
+    if event in ("os.fork", "os.forkpty"):
+        FORKS.append((event, fork_culprit(sys._getframe(1))))
+
+
+sys.addaudithook(_fork_hook)
+
+
+@pytest.fixture(autouse=True)
+def the_manager_never_forks() -> Iterator[None]:
+    before = len(FORKS)
+    yield
+    ours = [f for f in FORKS[before:] if f[1] is not None]
+    if ours:
+        pytest.fail(f"the manager forked: {ours}")
+
+
 @pytest.fixture(autouse=True)
 def no_linux_only_calls() -> Iterator[None]:
     """In the portable run, a test whose code made a Linux-only call fails."""

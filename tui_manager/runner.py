@@ -60,6 +60,9 @@ def install_signal_handlers(engine: Engine) -> Callable[[], None]:
     def remove() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+        # The stack has stopped; one more signal while we tidy up must not kill us half-way
+        # (a second `down`, a supervisor's SIGTERM): recorded and ignored, as at start-up.
+        early_signals.defer()
 
     return remove
 

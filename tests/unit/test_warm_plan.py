@@ -53,9 +53,18 @@ def test_what_cannot_start_warm_says_why(tmp_path: Path):
 
 def test_preload_is_third_party_and_launcher_runtime_never_the_project():
     uvicorn = WarmPlan([PY], "module", "uvicorn", ["app.main:app"])
-    names = preload_list({"fastapi", "sqlalchemy.orm", "__main__"}, uvicorn, False)
+    names = preload_list(("sqlalchemy.orm", "fastapi", "__main__"), uvicorn, False)
     assert {"fastapi", "sqlalchemy.orm", "uvicorn", "uvicorn.protocols.http.h11_impl"} <= set(names)
-    assert "__main__" not in names and names == sorted(names)
+    # The launcher first (it runs before the app), then the app's own, in the cold order.
+    assert (
+        "__main__" not in names
+        and names[0] == "uvicorn"
+        and names[-2:]
+        == [
+            "sqlalchemy.orm",
+            "fastapi",
+        ]
+    )
     ours = WarmPlan([PY], "module", "app.svc", [])
     assert preload_list({"aiohttp"}, ours, True) == ["aiohttp"]  # not app.svc itself
 

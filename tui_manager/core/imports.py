@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..base import pyargs
 from .fingerprint import of_tree
+from .prelude import ImportSite, sites
 
 _PY_LAUNCHERS = ("uvicorn", "gunicorn", "hypercorn", "celery", "dramatiq", "flask", "pytest")
 
@@ -52,6 +53,8 @@ class ImportGraph:
         self.paths = [p.resolve() for p in paths]
         self.external: set[str] = set()
         self.fingerprints: dict[Path, str] = {}  # each parsed file's meaning (fingerprint.py)
+        self.trees: dict[Path, ast.Module] = {}
+        self._sites: dict[Path, list[tuple[ImportSite, list[str]]]] = {}
 
     def module_file(self, name: str) -> Path | None:
         parts = name.split(".")
@@ -101,18 +104,23 @@ class ImportGraph:
                 return ".".join(parts[:-1])
         return None
 
-    def _imports_of(self, f: Path) -> list[Path]:
+    def _parse(self, f: Path) -> list[tuple[ImportSite, list[str]]]:
+        """The import sites of a file with the module names each one imports (cached)."""
+        if f in self._sites:
+            return self._sites[f]
         try:
             tree = ast.parse(f.read_bytes(), str(f))
         except (SyntaxError, OSError, ValueError):
             return []  # a broken edit: keep what we have, the next save fixes it
         self.fingerprints[f] = of_tree(tree)
-        out: list[Path] = []
-        for node in ast.walk(tree):
+        self.trees[f] = tree
+        out: list[tuple[ImportSite, list[str]]] = []
+        for site in sites(tree):
+            node = site.node
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
+            else:
                 base = node.module or ""
                 if node.level:
                     pkg = self._package_of(f)
@@ -124,23 +132,68 @@ class ImportGraph:
                 names = [base] if base else []
                 # `from pkg import mod` may import a submodule
                 names += [f"{base}.{a.name}" if base else a.name for a in node.names]
+            out.append((site, names))
+        self._sites[f] = out
+        return out
+
+    def _imports_of(self, f: Path) -> list[Path]:
+        out: list[Path] = []
+        for site, names in self._parse(f):
             for name in names:
                 mf = self.module_file(name)
                 if mf:
                     out.append(mf)
                     out.extend(self._parents(name))
-                elif (
-                    name
-                    and not name.startswith("__future__")
-                    and not node_is_relative(node)
-                    and not self._in_project(name)
-                ):
+                elif self._external(site, name):
                     self.external.add(name)
         return out
+
+    def _external(self, site: ImportSite, name: str) -> bool:
+        return bool(
+            name
+            and not name.startswith("__future__")
+            and not node_is_relative(site.node)
+            and not self._in_project(name)
+        )
+
+    def early_external(self, files: Iterable[Path], modules: Iterable[str]) -> list[str]:
+        """The third-party modules a cold start imports before the program does anything
+        else (prelude.py), in the order it imports them: what a warm template may import
+        ahead. Late imports, and everything reached only through them, are left out."""
+        order: list[str] = []
+        seen_names: set[str] = set()
+        visited: set[Path] = set()
+
+        def visit(f: Path) -> None:
+            if f in visited:
+                return
+            visited.add(f)
+            for site, names in self._parse(f):
+                if not site.early:
+                    continue
+                for name in names:
+                    mf = self.module_file(name)
+                    if mf is not None:
+                        for parent in self._parents(name):
+                            visit(parent)
+                        visit(mf)
+                    elif self._external(site, name) and name not in seen_names:
+                        seen_names.add(name)
+                        order.append(name)
+
+        for m in modules:
+            for parent in self._parents(m):
+                visit(parent)
+            if (mf := self.module_file(m)) is not None:
+                visit(mf)
+        for f in files:
+            if f.is_file():
+                visit(f)
+        return order
 
     def _in_project(self, name: str) -> bool:
         return self.module_file(name.split(".")[0]) is not None
 
 
-def node_is_relative(node: ast.AST) -> bool:
+def node_is_relative(node: ast.AST) -> bool:  # (a relative import never leaves the project)
     return isinstance(node, ast.ImportFrom) and node.level > 0

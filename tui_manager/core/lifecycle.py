@@ -12,9 +12,10 @@ from typing import Protocol
 from ..base import paths
 from ..config.config import Config
 from . import policy
-from .environment import child_env, with_ours
+from .environment import child_env
 from .process import ChildProcess, SpawnError, SpawnSpec
 from .service import Service
+from .startspec import start_spec
 from .states import ExitStatus, NotReady, State
 from .warm import bootstrap
 
@@ -91,17 +92,8 @@ def spawn_spec(host: Host, svc: Service) -> SpawnSpec:
         except Exception as e:  # pickle raises several kinds; each is the user's to fix
             kind = type(svc.target.process).__name__
             raise SpawnError(f"cannot start {kind}: it cannot be pickled ({e})") from None
-        argv = bootstrap.argv(payload)
-    else:
-        argv = config.argv(svc.name)
     svc.base_env = child_env(config, svc.name)  # read from the disk now: .env edits apply
-    return SpawnSpec(
-        argv=argv,
-        cwd=str(config.resolve(svc.spec.cwd)),
-        env=with_ours(config, svc.name, svc.base_env),
-        marker=f"{host.run_id}:{svc.name}",
-        tty=svc.spec.tty,
-    )
+    return start_spec(config, svc, host.run_id, svc.base_env)
 
 
 async def run_once(host: Host, svc: Service) -> ExitStatus | None:

@@ -46,6 +46,7 @@ class SpawnSpec(NamedTuple):
     env: dict[str, str]
     marker: str  # value of MARKER_VAR: "<run id>:<service>"
     tty: bool = False
+    blocked: frozenset[int] = frozenset()  # signals the program starts with blocked
 
 
 def _decode_status(status: int) -> ExitStatus:
@@ -192,6 +193,8 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     # signal, where there is one, is set by a tool that then execs the command.
     argv = [*platform.spawn_prefix(), *spec.argv]
     out_r, out_w, err_r, err_w = make_pipes(spec.tty)
+    # The signal mask is inherited through fork and exec: blocked here, for this one call.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, spec.blocked) if spec.blocked else None
     try:
         popen = subprocess.Popen(
             argv,
@@ -208,6 +211,8 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
             raise SpawnError(f"cannot run {spec.argv[0]}: {e.strerror}") from None
         raise
     finally:
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(out_w)
         if err_w != out_w:
             os.close(err_w)

@@ -33,6 +33,7 @@ from .fingerprint import Seen, fingerprint
 from .imports import ImportGraph, entry_points
 from .states import State
 from .supervisor import Supervisor
+from .warm.entry import want_of
 from .warm.templates import packaging_file
 
 IMPORTS_TOKEN = "@imports"
@@ -70,16 +71,21 @@ class Reloader:
         explicit = svc.spec.watch
         cwd = cfg.resolve(svc.spec.cwd)
         graph = ImportGraph(self.root, [cwd, self.root])
+        scripts: list[Path] = []
+        modules: list[str] = []
         if svc.target is not None:  # an AppProcess: the module its class lives in
             with contextlib.suppress(TypeError, OSError):
-                source = inspect.getfile(type(svc.target.process))
-                closure = graph.closure([Path(source).resolve()], [])
+                cls = type(svc.target.process)
+                scripts = [Path(inspect.getfile(cls)).resolve()]
+                if cls.__module__ != "__main__":
+                    modules = [cls.__module__]
+            closure = graph.closure(scripts, [])
         else:
             scripts, modules = entry_points(cfg.argv(name), cwd)
             closure = graph.closure(scripts, modules)
         if explicit is None or IMPORTS_TOKEN in explicit:
             files |= closure
-        self._want_template(name, graph)
+        self._want_template(name, graph, scripts, modules)
         for pattern in explicit or []:
             if pattern != IMPORTS_TOKEN and not any(c in pattern for c in "*?["):
                 files.add(cfg.resolve(pattern))
@@ -87,16 +93,19 @@ class Reloader:
         self._seen.learn({f: fingerprint(f) for f in files - graph.fingerprints.keys()})
         return files
 
-    def _want_template(self, name: str, graph: ImportGraph) -> None:
-        """The warm template of `name` imports what its code imports from outside the project."""
+    def _want_template(
+        self, name: str, graph: ImportGraph, scripts: list[Path], modules: list[str]
+    ) -> None:
+        """What the warm template of `name` imports, and what a restart may run ahead."""
         warm = self.sup.warm
         if warm is None:
             return
         plan = warm.plan(name)
         if isinstance(plan, str):
             return
-        in_project = plan.mode == "module" and graph.module_file(plan.target) is not None
-        warm.want(name, set(graph.external), in_project)
+        app_process = self.sup.services[name].target is not None
+        argv = [] if app_process else self.sup.config.argv(name)
+        warm.want(name, want_of(graph, plan, scripts, modules, argv, app_process))
 
     def env_files(self) -> set[Path]:
         """Every file a service's environment comes from: watched whatever .gitignore says."""
@@ -242,7 +251,7 @@ class Reloader:
         async def go() -> None:
             warm = self.sup.warm
             # The new code is imported while the old process stops (warm.py).
-            token = warm.prepare(name, self.watch_sets.get(name, set())) if warm else None
+            token = warm.prepare(name) if warm else None
             try:
                 await self.sup.restart_service(name, "reload")
                 svc = self.sup.services.get(name)

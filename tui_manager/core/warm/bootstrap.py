@@ -24,8 +24,14 @@ class Target(NamedTuple):
     silent: bool = False
 
 
+MODULE = "tui_manager.core.warm.bootstrap"
+# Started with these blocked (process.spawn, zygote.become_service): a stop that comes before
+# main() has its handlers waits for them instead of killing the process before cleanup().
+BLOCKED = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
 def argv(payload: Path) -> list[str]:
-    return [sys.executable, "-m", "tui_manager.core.warm.bootstrap", str(payload)]
+    return [sys.executable, "-m", MODULE, str(payload)]
 
 
 def write_payload(process: object, path: Path, silent: bool = False) -> None:
@@ -61,8 +67,9 @@ def main(argv: list[str]) -> int:
     # A stop can come while we are still unpickling and importing: record it from the first
     # line, so that it ends the service the same way as later (cleanup once, exit 0).
     early: list[int] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in BLOCKED:
         signal.signal(sig, lambda number, frame: early.append(number))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, BLOCKED)  # one that came already: handled now
     process, silent = read_payload(Path(argv[1]))
     if early:
         process._shutting_down = True

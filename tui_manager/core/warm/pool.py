@@ -12,19 +12,19 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
 from ... import platform
 from ...base import paths
 from ...config.config import Config
 from ...platform import exits
-from ..environment import service_env
+from ..environment import child_env, service_env
 from ..process import ChildProcess, OutputCallback, SpawnSpec
 from ..service import Service
+from ..startspec import start_spec
 from ..status import ServiceStatus
-from . import bootstrap
+from .entry import Want, ahead
 from .plan import WarmPlan, plan
 from .reaper import OWNED, OrphanReaper
 from .templates import Hold, Refused, Template, preload_list
@@ -38,7 +38,8 @@ class Prepared(NamedTuple):
 
     spec: SpawnSpec
     child: ChildProcess
-    go: int
+    go: int  # the manager writes its go-ahead here
+    ready: int  # the process says here whether it prepared cleanly
     muted: list[bool]  # [True] once discarded: its output is nobody's
 
 
@@ -66,11 +67,12 @@ class WarmPool:
         self.templates: dict[str, Template] = {}
         self.outcome: dict[str, tuple[str, str | None]] = {}  # name -> (warm | cold, why)
         self.reaper = OrphanReaper(self._known)
-        self._wanted: dict[str, tuple[set[str], bool]] = {}  # name -> (imports, target is ours)
+        self._wanted: dict[str, Want] = {}
         self._cold_next: dict[str, str] = {}  # name -> why its next start is cold
         self._builds: dict[str, asyncio.Task[None]] = {}
         self._deaths: dict[str, list[float]] = {}
         self._prepared: dict[str, asyncio.Task[Prepared | None]] = {}
+        self.ahead: dict[str, str] = {}  # name -> "used", or why its last prepared one was not
         self._held: set[int] = set()
         self._closed = False
 
@@ -81,32 +83,38 @@ class WarmPool:
         svc = self.sup.services[name]
         if not svc.spec.warm:
             return "warm = false"
+        if (want := self._wanted.get(name)) is not None and want.refusal is not None:
+            return want.refusal
         if platform.CAPS.warm_refusal:
             return platform.CAPS.warm_refusal
         if svc.spec.tty:
             return "tty = true"
-        if spec is not None:
-            return plan(spec.argv, spec.cwd, spec.env)
-        return plan(self._argv(name), str(self.sup.config.resolve(svc.spec.cwd)), self.env(name))
+        spec = spec or self._spec(name)
+        return plan(spec.argv, spec.cwd, spec.env)
 
-    def _argv(self, name: str) -> list[str]:
-        """The command a start of `name` execs (as lifecycle.spawn_spec builds it)."""
-        config = self.sup.config
-        if self.sup.services[name].target is not None:
-            return bootstrap.argv(paths.payload_path(config.state_dir, name))
-        return config.argv(name)
+    def _spec(self, name: str) -> SpawnSpec:
+        """The spec a start of `name` gets now (as lifecycle.spawn_spec builds it)."""
+        svc = self.sup.services[name]
+        return start_spec(self.sup.config, svc, self.sup.run_id, child_env(self.sup.config, name))
 
     def env(self, name: str) -> dict[str, str]:
         """The environment a start of `name` gets now (as lifecycle.spawn_spec builds it)."""
         return service_env(self.sup.config, name)
 
-    def want(self, name: str, imports: set[str], target_in_project: bool) -> None:
-        """The service's non-project imports (from the reloader's import walk): build, or
-        rebuild if they changed, once the service has settled."""
+    def want(self, name: str, want: Want) -> None:
+        """What the service's code imports (from the reloader's import walk, entry.py): build
+        its template, or rebuild it if that changed, once the service has settled."""
         if self._closed or name not in self.sup.services:
             return
-        changed = self._wanted.get(name) != (imports, target_in_project)
-        self._wanted[name] = (imports, target_in_project)
+        old = self._wanted.get(name)
+        # (what the template imports: a new `prepare` alone needs no new template)
+        changed = old is None or (old.preload, old.target_in_project) != (
+            want.preload,
+            want.target_in_project,
+        )
+        self._wanted[name] = want
+        if want.refusal is not None:
+            return
         t = self.templates.get(name)
         if t is None or (changed and t.state == "ready") or t.state == "failed":
             self._schedule(name)
@@ -118,15 +126,15 @@ class WarmPool:
             self._schedule(name)
 
     # ---- starting ----------------------------------------------------------------------------
-    def prepare(self, name: str, files: Iterable[Path]) -> object:
-        """A dev-mode restart is coming: fork its process now, so it imports the project's
-        modules (`files`, the service's import closure) while the old process stops. The
-        start that follows uses it if nothing changed meanwhile (spawn). Returns a token for
+    def prepare(self, name: str) -> object:
+        """A dev-mode restart is coming: fork its process now, so it runs ahead what its cold
+        start runs first (entry.py) while the old process stops. The start that follows uses
+        it if nothing changed meanwhile and it prepared cleanly (spawn). Returns a token for
         `unprepare`, which the restart calls once it is over, whether the process was used."""
         if self._closed or name not in self.sup.services:
             return None
         self._drop_prepared(name)
-        task = asyncio.get_running_loop().create_task(self._prepare(name, files))
+        task = asyncio.get_running_loop().create_task(self._prepare(name))
         self._prepared[name] = task
         return task
 
@@ -136,20 +144,18 @@ class WarmPool:
         if token is not None and self._prepared.get(name) is token:
             self._drop_prepared(name)
 
-    async def _prepare(self, name: str, files: Iterable[Path]) -> Prepared | None:
-        svc = self.sup.services[name]
+    async def _prepare(self, name: str) -> Prepared | None:
         p = self.plan(name)
         t = self.templates.get(name)
-        if name in self._cold_next or isinstance(p, str) or t is None:
+        want = self._wanted.get(name)
+        if name in self._cold_next or isinstance(p, str) or t is None or want is None:
             return None
-        if t.stale(p, self.env(name)) is not None:
+        request = ahead(want.prepare) if want.prepare is not None else None
+        if request is None:  # nothing to run ahead: a plain fork is as fast
             return None
-        spec = SpawnSpec(
-            argv=self._argv(name),
-            cwd=str(self.sup.config.resolve(svc.spec.cwd)),
-            env=self.env(name),
-            marker=f"{self.sup.run_id}:{name}",
-        )
+        spec = self._spec(name)
+        if t.stale(p, spec.env) is not None:
+            return None
         muted = [False]
 
         def on_output(stream: str, data: bytes | None) -> None:
@@ -157,15 +163,18 @@ class WarmPool:
                 self.sup.on_output(self.sup.services[name], stream, data)
 
         go_r, go_w = os.pipe()
+        ready_r, ready_w = os.pipe()
         try:
-            child = await t.fork(spec, on_output, Hold(go_r, module_names(files, p, spec.cwd)))
+            child = await t.fork(spec, on_output, Hold(go_r, ready_w, request))
         except Refused:
             os.close(go_w)
+            os.close(ready_r)
             return None
         finally:
             os.close(go_r)
+            os.close(ready_w)
         self._held.add(child.pid)
-        return Prepared(spec, child, go_w, muted)
+        return Prepared(spec, child, go_w, ready_r, muted)
 
     async def _take_prepared(self, name: str, spec: SpawnSpec) -> ChildProcess | None:
         task = self._prepared.pop(name, None)
@@ -177,18 +186,26 @@ class WarmPool:
             return None
         if prepared is None:
             return None
-        if prepared.spec == spec and prepared.child.running:
-            try:
-                os.write(prepared.go, b"1")
-            except OSError:
-                self._discard(prepared)
-                return None
-            os.close(prepared.go)
-            self._held.discard(prepared.child.pid)
-            prepared.child.started_at = time.time()  # it starts running now, not at the fork
-            return prepared.child
-        self._discard(prepared)  # the config or .env changed in between
-        return None
+        if prepared.spec != spec:
+            self._discard(prepared)  # the config or .env changed in between
+            return None
+        why = await _word_from(prepared.ready, self.sup.services[name].spec.ready_timeout)
+        if why is None and not prepared.child.running:
+            why = "it exited while it waited"
+        if why is not None:  # it did not prepare cleanly: a plain fork starts as cold would
+            self.ahead[name] = why
+            self._discard(prepared)
+            return None
+        try:
+            os.write(prepared.go, b"1")
+        except OSError:
+            self._discard(prepared)
+            return None
+        os.close(prepared.go)
+        self.ahead[name] = "used"
+        self._held.discard(prepared.child.pid)
+        prepared.child.started_at = time.time()  # it starts running now, not at the fork
+        return prepared.child
 
     def _drop_prepared(self, name: str) -> None:
         task = self._prepared.pop(name, None)
@@ -205,8 +222,9 @@ class WarmPool:
     def _discard(self, prepared: Prepared) -> None:
         """Not needed after all: EOF on its pipe, and it exits 0 without running anything."""
         prepared.muted[0] = True
-        with contextlib.suppress(OSError):
-            os.close(prepared.go)
+        for fd in (prepared.go, prepared.ready):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self._held.discard(prepared.child.pid)
 
     async def spawn(
@@ -257,7 +275,7 @@ class WarmPool:
         p = self.plan(name)
         if isinstance(p, str) or self._closed or name not in self.sup.services:
             return
-        imports, target_in_project = self._wanted.get(name, (set(), True))
+        want = self._wanted.get(name, Want((), True, None))
         old = self.templates.pop(name, None)
         if old is not None:
             old.close()
@@ -274,7 +292,7 @@ class WarmPool:
             paths.logs_dir(config.state_dir) / f"{name}.template.log",
         )
         self.templates[name] = t
-        await t.build(preload_list(imports, p, target_in_project))
+        await t.build(preload_list(want.preload, p, want.target_in_project))
         if t.state == "ready" and t.proc is not None:
             self._watch_exit(name, t)
         self.sup.publish_row(name)
@@ -321,6 +339,7 @@ class WarmPool:
         out: dict[str, Any] = t.status() if t is not None else {"state": "none"}
         out["last_start"] = kind
         out["last_cold_reason"] = why
+        out["ahead"] = self.ahead.get(name)  # "used", or why the last start did not use one
         return out
 
     async def close(self) -> None:
@@ -344,23 +363,27 @@ def _describe(code: int | None) -> str:
     return f"signal {-code}" if code < 0 else f"code {code}"
 
 
-def module_names(files: Iterable[Path], p: WarmPlan, cwd: str) -> list[str]:
-    """The importable names of a service's project files, as its sys.path[0] sees them (the
-    cwd for `-m`, the script's folder for a script); never the entry itself (it runs as
-    __main__, and only after the go-ahead)."""
-    if p.mode == "module":
-        base, entry = Path(cwd), p.target
-    else:
-        script = Path(cwd, p.target).resolve()
-        base, entry = script.parent, script.stem
-    names = set()
-    for f in files:
-        if f.suffix != ".py" or not f.is_relative_to(base):
-            continue
-        parts = f.relative_to(base).with_suffix("").parts
-        if parts and parts[-1] == "__init__":
-            parts = parts[:-1]
-        if parts and all(x.isidentifier() for x in parts):
-            names.add(".".join(parts))
-    names.discard(entry)
-    return sorted(names)
+async def _word_from(fd: int, timeout: float) -> str | None:
+    """What a prepared process said on its `ready` pipe: None for "prepared cleanly", else why
+    not (it failed, printed, or did not answer within `timeout`)."""
+    loop = asyncio.get_running_loop()
+    got: asyncio.Future[bytes] = loop.create_future()
+
+    def readable() -> None:
+        loop.remove_reader(fd)
+        try:
+            data = os.read(fd, 512)
+        except OSError:
+            data = b""
+        if not got.done():
+            got.set_result(data)
+
+    loop.add_reader(fd, readable)
+    try:
+        word = await asyncio.wait_for(got, timeout)
+    except TimeoutError:
+        loop.remove_reader(fd)
+        return f"it did not finish importing ahead within {timeout:g}s"
+    if word == b"1":
+        return None
+    return word[1:].decode(errors="replace") or "it exited while importing ahead"

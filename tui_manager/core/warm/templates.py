@@ -25,6 +25,7 @@ from ... import platform
 from ...platform import MARKER_VAR
 from ...platform.proctable import rss_bytes
 from ..process import ChildProcess, OutputCallback, SpawnSpec, attach, close_pipes, make_pipes
+from . import bootstrap
 from .plan import RUNTIME_IMPORTS, WarmPlan
 
 ZYGOTE = (Path(__file__).with_name("zygote.py")).read_text
@@ -42,7 +43,8 @@ PACKAGING_FILES = (
 
 class Hold(NamedTuple):
     go: int  # the read end of the pipe the manager writes its go-ahead to
-    modules: list[str]  # project modules to import while waiting
+    ready: int  # the write end of the pipe the process says "prepared cleanly" on
+    prepare: dict[str, Any]  # what it runs ahead while waiting (entry.py, zygote.run_ahead)
 
 
 class Refused(Exception):
@@ -152,11 +154,12 @@ class Template:
                 "args": self.plan.args,
                 "cwd": spec.cwd,
                 "env": {**spec.env, MARKER_VAR: spec.marker},
+                "blocked": self.plan.target == bootstrap.MODULE,  # it unblocks them itself
             }
             sent = [out_w, err_w]
             if hold is not None:
-                request.update(hold=True, preimport=hold.modules)
-                sent.append(hold.go)
+                request.update(hold=True, prepare=hold.prepare)
+                sent += [hold.go, hold.ready]
             try:
                 self._send(request, sent)
                 reply = await asyncio.wait_for(self._recv(), FORK_TIMEOUT)
@@ -224,15 +227,16 @@ class Template:
         }
 
 
-def preload_list(external: set[str], plan: WarmPlan, target_in_project: bool) -> list[str]:
-    """What the template imports: the service's non-project imports (sorted, so the order does
-    not depend on the walk), plus what its launcher imports only once running. Never project
-    code: the whole point is that a fork imports that afresh."""
-    names = set(external)
+def preload_list(external: tuple[str, ...], plan: WarmPlan, target_in_project: bool) -> list[str]:
+    """What the template imports: the service's early third-party imports in the order a cold
+    start imports them (entry.py), after the launcher and what it imports only once running.
+    Never project code: the whole point is that a fork imports that afresh."""
+    names: list[str] = []
     if plan.mode == "module" and not target_in_project:
-        names.add(plan.target)  # python -m uvicorn ...
-    names.update(RUNTIME_IMPORTS.get(plan.launcher, []))
-    return sorted(n for n in names if n and n != "__main__")
+        names.append(plan.target)  # python -m uvicorn ...
+    names += RUNTIME_IMPORTS.get(plan.launcher, [])
+    names += external
+    return list(dict.fromkeys(n for n in names if n and n != "__main__"))
 
 
 def packaging_file(path: Path) -> bool:

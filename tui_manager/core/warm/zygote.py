@@ -123,6 +123,9 @@ def wait_for_parent(manager: int) -> None:
 def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
     """In B: the process a cold `python ...` would have been. Returns the exit code."""
     os.close(sock.detach())  # the template's socket is not the service's (detach: no later close)
+    # A stop may come at any moment from now on: it waits (blocked) until the program can act
+    # on it, as it would in a process that has just been exec'd.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     manager = req["manager"]
     wait_for_parent(manager)
     LINUX.set_parent_death_signal(signal.SIGTERM)
@@ -133,8 +136,8 @@ def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
     os.dup2(null, 0)
     os.dup2(fds[0], 1)
     os.dup2(fds[1], 2)
-    go = fds[2] if req.get("hold") else -1
-    for fd in set([*fds, null]) - {0, 1, 2, go}:
+    go, ready = (fds[2], fds[3]) if req.get("hold") else (-1, -1)
+    for fd in set([*fds, null]) - {0, 1, 2, go, ready}:
         os.close(fd)
     os.chdir(req["cwd"])
     os.environ.clear()
@@ -142,38 +145,85 @@ def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter has it
+    reseed()
     import runpy
 
     args = req["args"]
     sys.argv = [req["target"], *args]  # for -m, runpy sets [0] to the module's file
+    script = ""
     if req["mode"] == "module":
         sys.path[0] = os.getcwd()  # as `python -m` does
     else:
         script = os.path.abspath(req["target"])
         sys.path[0] = os.path.dirname(os.path.realpath(script))  # as `python script.py`
     if go >= 0:
-        hold(go, req.get("preimport", []))
+        hold(go, ready, req.get("prepare"))
+    if not req.get("blocked"):  # (an AppProcess's bootstrap unblocks them itself)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    main = fresh_main()  # never this file's globals: the program's own, as a new interpreter's
     try:
-        if req["mode"] == "module":
-            runpy.run_module(req["target"], run_name="__main__", alter_sys=True)
+        if req["mode"] == "module":  # exactly what `python -m` runs, frames included
+            runpy._run_module_as_main(req["target"], alter_argv=True)  # type: ignore[attr-defined]
         else:
-            runpy.run_path(script, run_name="__main__")
+            main.__file__ = script
+            with open(script, "rb") as f:
+                code = compile(f.read(), script, "exec")
+            exec(code, main.__dict__)
     except SystemExit as e:
         return e.code
-    except BaseException:  # what the interpreter does with an uncaught error
-        sys.excepthook(*sys.exc_info())
+    except BaseException as e:  # what the interpreter does with an uncaught error
+        e.__traceback__ = program_frames(e.__traceback__, req["mode"])  # (what gets printed)
+        sys.excepthook(type(e), e, e.__traceback__)
+        if isinstance(e, KeyboardInterrupt):  # as python does: die of the signal
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
         return 1
     return 0
 
 
-def hold(go: int, modules: list[str]) -> None:
-    """A restart prepared while the old process stops: import the project's modules now (the
-    new code), then wait for the word. A module that fails is left to fail again when the entry
-    imports it, with the traceback a cold start prints (a caught error prints nothing).
-    EOF on `go`: the manager did not need this process after all."""
-    for name in modules:
-        with contextlib.suppress(BaseException):  # SyntaxError, SystemExit...: raised again
-            importlib.import_module(name)
+def fresh_main() -> Any:
+    """An empty __main__ module, as the interpreter makes one before it runs the program."""
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__builtins__ = __builtins__  # type: ignore[attr-defined]
+    sys.modules["__main__"] = main
+    return main
+
+
+def program_frames(tb: Any, mode: str) -> Any:
+    """The traceback from the first frame a cold start would show: runpy's own entry for -m,
+    the script itself otherwise. The template's frames (this file runs as <string>) go."""
+    first = tb
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if mode == "module" and code.co_name == "_run_module_as_main":
+            return tb
+        if mode != "module" and code.co_filename != "<string>" and code.co_name == "<module>":
+            return tb
+        tb = tb.tb_next
+    return first
+
+
+def reseed() -> None:
+    """What a cold start seeds afresh and a fork would share. Python reseeds `random` itself
+    (at fork); numpy's legacy global generator, seeded when the template imported it, is not."""
+    np_random = sys.modules.get("numpy.random")
+    if np_random is not None:
+        with contextlib.suppress(Exception):
+            np_random.seed()
+
+
+def hold(go: int, ready: int, prepare: Any) -> None:
+    """A restart prepared while the old process stops: run ahead what the cold start would run
+    first (prepare), say whether that went cleanly on `ready`, then wait for the word on `go`.
+    EOF on `go`: the manager did not need this process after all. Output or an error while
+    preparing means this process is not used (a plain fork does the start, as cold would)."""
+    why = prepare_quietly(prepare) if prepare else None
+    os.write(ready, b"1" if why is None else b"0" + why.encode()[:400])
+    os.close(ready)
+    if why is not None:
+        os._exit(0)
     try:
         word = os.read(go, 1)
     except OSError:
@@ -181,6 +231,57 @@ def hold(go: int, modules: list[str]) -> None:
     if not word:
         os._exit(0)
     os.close(go)
+
+
+def prepare_quietly(prepare: Any) -> str | None:
+    """Run `prepare` with the output held back; None if it ran cleanly and printed nothing."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    held = os.memfd_create("autogpt-dev-prepare")
+    saved = [os.dup(1), os.dup(2)]
+    os.dup2(held, 1)
+    os.dup2(held, 2)
+    why = None
+    try:
+        run_ahead(prepare)
+    except BaseException as e:  # an ImportError, a SyntaxError, a SystemExit at import...
+        why = f"{type(e).__name__} while importing ahead"
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+    if why is None and os.fstat(held).st_size:
+        why = "it printed while importing ahead"
+    os.close(held)
+    return why
+
+
+def run_ahead(prepare: Any) -> None:
+    """What a cold start does first, nothing more: import the launcher's target module, or run
+    the entry's leading statements that only import and define (core/prelude.py)."""
+    if prepare["kind"] == "import":
+        importlib.import_module(prepare["module"])
+        return
+    import ast
+    import builtins
+    import zlib
+
+    path = prepare["path"]
+    with open(path, "rb") as f:
+        source = f.read()
+    if zlib.crc32(source) != prepare["crc"]:
+        raise RuntimeError("the entry changed again")
+    if prepare.get("package"):
+        importlib.import_module(prepare["package"])  # as runpy imports the parent first
+    tree = ast.parse(source, path)
+    tree.body = tree.body[: prepare["statements"]]
+    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": builtins}
+    namespace["__package__"] = prepare.get("package")
+    exec(compile(tree, path, "exec"), namespace)
 
 
 def fork_service(sock: socket.socket, req: Any, fds: list[int]) -> tuple[str, object] | None:
@@ -192,9 +293,18 @@ def fork_service(sock: socket.socket, req: Any, fds: list[int]) -> tuple[str, ob
     sys.stdout.flush()
     sys.stderr.flush()
     r, w = os.pipe()
-    a = os.fork()
+    try:
+        a = os.fork()
+    except OSError as e:  # EAGAIN, ENOMEM: this start is cold, the template stays
+        for fd in [r, w, *fds]:
+            os.close(fd)
+        send(sock, {"refused": f"the fork failed ({e.strerror or e})"})
+        return None
     if a == 0:  # A
-        b = os.fork()
+        try:
+            b = os.fork()
+        except OSError:
+            os._exit(0)  # nothing written: the template reports the fork failed
         if b == 0:  # B
             os.close(r)
             os.close(w)
@@ -225,7 +335,7 @@ def main() -> object:
     if req is None:
         return 0
     started = time.monotonic()
-    skipped, culprit = preload(["ctypes", "runpy"] + req["preload"])  # B needs these two
+    skipped, culprit = preload(["ctypes", "runpy", "ast", "zlib"] + req["preload"])  # B's own
     if skipped is None:
         send(sock, {"failed": culprit})
         return 1
