@@ -19,12 +19,18 @@ def _probe(service: str) -> dict[str, Any]:
     return {"http": f"{settings.url(service)}/health", "interval": 0.1}
 
 
+def _listen(service: str) -> list[str]:
+    """The manager holds the socket: a restart queues requests instead of refusing them."""
+    return [f"127.0.0.1:{settings.port(service)}"]
+
+
 class DatabaseManager(AppProcess):
     service_name = "database_manager"
 
     def __init__(self) -> None:
         super().__init__()
         self.ready = _probe(self.service_name)
+        self.listen = _listen(self.service_name)
 
     def run(self) -> None:
         from .database_manager import main
@@ -38,6 +44,7 @@ class _NeedsDatabase(AppProcess):
     def __init__(self) -> None:
         super().__init__()
         self.ready = _probe(self.service_name)
+        self.listen = _listen(self.service_name)
 
     def run(self) -> None:
         import importlib

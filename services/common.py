@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from typing import Any
 
@@ -91,13 +92,24 @@ def serve(app: web.Application, service: str, clients: tuple[Client, ...] = ()) 
 
     app.on_cleanup.append(close_clients)
     app.router.add_get("/health", health)
-    web.run_app(
-        app,
-        host="127.0.0.1",
-        port=settings.port(service),
-        print=None,
-        access_log_class=QuietAccessLogger,
+    sock = inherited_socket()
+    where: dict[str, Any] = (
+        {"sock": sock}
+        if sock is not None
+        else {"host": "127.0.0.1", "port": settings.port(service)}
     )
+    web.run_app(app, print=None, access_log_class=QuietAccessLogger, **where)
+
+
+def inherited_socket() -> socket.socket | None:
+    """The listening socket a manager handed us (systemd's protocol: LISTEN_FDS sockets from
+    fd 3, for this pid), so connections made while we restart wait instead of being refused."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return None
+    count = int(os.environ.get("LISTEN_FDS", "0") or 0)
+    for var in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):  # not for our children
+        os.environ.pop(var, None)
+    return socket.socket(fileno=3) if count >= 1 else None
 
 
 class Database(Client):

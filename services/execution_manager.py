@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 
 from . import settings
-from .common import Client, Database, Unavailable, health, setup_logging
+from .common import Client, Database, Unavailable, health, inherited_socket, setup_logging
 
 log = setup_logging("execution_manager")
 POLL = 1.0  # the fallback; agent_server wakes us (POST /wake) when it queues an execution
@@ -146,7 +146,13 @@ async def amain() -> None:
     app.router.add_post("/wake", wake)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", settings.port("execution_manager")).start()
+    sock = inherited_socket()  # the manager's, when it holds one (listen)
+    site = (
+        web.SockSite(runner, sock)
+        if sock is not None
+        else web.TCPSite(runner, "127.0.0.1", settings.port("execution_manager"))
+    )
+    await site.start()
     log.info("execution_manager ready (max %d concurrent nodes)", settings.max_concurrent_nodes())
     try:
         await executor.loop(stop)

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .api import AppProcess, run_processes
+    from .api import AppProcess, listen_sockets, run_processes
 
-__all__ = ["AppProcess", "__version__", "run_processes"]
+__all__ = ["AppProcess", "__version__", "listen_sockets", "run_processes"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("AppProcess", "run_processes"):
+    if name in ("AppProcess", "listen_sockets", "run_processes"):
         from . import api
 
         return getattr(api, name)

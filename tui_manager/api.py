@@ -24,6 +24,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import traceback
@@ -99,6 +100,11 @@ class AppProcess:
         self.llprint(
             f"[{self.service_name}] Received exit signal {signum}, but cleanup is already underway."
         )
+
+    @staticmethod
+    def listen_sockets() -> list[socket.socket]:
+        """The sockets the manager holds for this service (`listen`): see listen_sockets()."""
+        return listen_sockets()
 
     @staticmethod
     def llprint(message: str) -> None:
@@ -223,6 +229,17 @@ class _Background:
             thread.join()
 
 
+def listen_sockets() -> list[socket.socket]:
+    """The listening sockets handed to this process by the manager (a service's `listen`, or a
+    known server's port in dev mode), as systemd hands them: fds 3, 4, ... with LISTEN_FDS and
+    LISTEN_PID. Serve on them (aiohttp: `web.run_app(app, sock=...)`, uvicorn: `fd=3`) and a
+    restart queues requests instead of refusing them. Empty when none were handed over."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return []
+    count = int(os.environ.get("LISTEN_FDS", "0") or 0)
+    return [socket.socket(fileno=3 + i) for i in range(count)]
+
+
 def build_config(processes: list[AppProcess], foreground: bool = True) -> Config:
     """An in-memory Config for AppProcess objects; the last one is the foreground."""
     from .config.loader import validate
@@ -257,4 +274,4 @@ def run_processes(*processes: AppProcess, **kwargs: Any) -> int:
     return code
 
 
-__all__ = ["AppProcess", "run_processes"]
+__all__ = ["AppProcess", "listen_sockets", "run_processes"]

@@ -104,6 +104,7 @@ async def run(
     state.acquire()
     try:
         sup = Supervisor(config, only, exclude, targets=targets)
+        sup.dev = dev  # before the first start: known servers' sockets are held from it on
         view.attach(sup)
         remove_handlers = install_signal_handlers(sup)
         hung_up = False

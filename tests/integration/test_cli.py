@@ -175,6 +175,7 @@ def test_status_json_schema_and_socket_mode(stack: Up):
         "spawns",
         "log_error",
         "warm",
+        "listen",
     }
     assert all(set(s) == keys for s in answer["services"])
     sock = stack.cwd / ".autogpt-dev/control.sock"

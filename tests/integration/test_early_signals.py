@@ -8,7 +8,9 @@ import os
 import signal
 from pathlib import Path
 
-from tests.conftest import wait_until
+import pytest
+
+from tests.conftest import free_port, wait_until
 from tests.helpers import Recorder, supervised
 from tui_manager.api import build_config
 from tui_manager.core.events import Lifecycle
@@ -17,7 +19,9 @@ from tui_manager.core.warm.bootstrap import Target
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-async def test_a_sigterm_at_once_after_the_spawn_still_runs_cleanup(tmp_path, monkeypatch):
+@pytest.mark.parametrize("held", [False, True], ids=["plain", "with a held socket"])
+async def test_a_sigterm_at_once_after_the_spawn_still_runs_cleanup(tmp_path, monkeypatch, held):
+    # (with a held socket, bash moves it to fd 3 first: the signal stays blocked through it)
     import sys
 
     monkeypatch.syspath_prepend(str(FIXTURES))
@@ -27,6 +31,8 @@ async def test_a_sigterm_at_once_after_the_spawn_still_runs_cleanup(tmp_path, mo
     monkeypatch.setenv("CLEANUP_FILE", str(done))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FIXTURES), *sys.path]))
     process = RecorderApp()
+    if held:
+        process.listen = [f"127.0.0.1:{free_port()}"]  # type: ignore[attr-defined]
     config = build_config([process], foreground=False)
     async with supervised(config, targets={"recorder": Target(process)}) as sup:
         seen = Recorder(sup)

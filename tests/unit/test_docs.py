@@ -51,3 +51,16 @@ def test_a_failing_left_side_fails_the_ci_line(tmp_path):
     script.write_text("set -euo pipefail\nfalse && true\necho reached\n")
     out = subprocess.run(["bash", str(script)], capture_output=True, text=True)
     assert "reached" in out.stdout  # the hole the subshell closes
+
+
+def test_generated_types_read_as_a_user_writes_them():
+    text = (REPO / "docs/configuration.md").read_text()
+    for leak in ("annotation=", "metadata=", "typing.", "<class", "Optional[", "FieldInfo"):
+        assert leak not in text, leak
+    rows: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("| `"):
+            rows.setdefault(line.split("|")[1].strip(), line)  # the first table that has it
+    assert "`float > 0 \\| None`" in rows["`interval`"]
+    assert '`"no" \\| "on-failure" \\| "always" \\| None`' in rows["`restart`"]
+    assert "`int >= 1`" in rows["`failures`"] and "`str \\| false`" in rows["`venv`"]

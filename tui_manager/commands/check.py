@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from ..base import graph
+from ..config.config import Config
 from ..config.loader import load
 from .common import config_errors, err
 
@@ -36,6 +37,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             "python": python,
             "venv": str(venv) if venv else None,
             "platform": CAPS.describe(),
+            "listen": {n: list(s.listen) for n, s in config.services.items() if s.listen},
         }
         print(json.dumps(doc, indent=2))
         return 0
@@ -47,9 +49,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     disabled = [n for n, s in config.services.items() if not s.enabled]
     if disabled:
         print(f"disabled: {', '.join(disabled)}")
+    held = [f"{n} {', '.join(s.listen)}" for n, s in config.services.items() if s.listen]
+    if held:
+        print(f"sockets held by the manager (listen): {'; '.join(held)}")
+    servers = _dev_sockets(config)
+    if servers:
+        print(f"sockets held in dev mode (the server's own address): {'; '.join(servers)}")
     print(f"python: {python or 'not found on PATH'} (venv: {venv or '-'}, {why})")
     print(f"platform: {CAPS.describe()}")
     return 0
+
+
+def _dev_sockets(config: Config) -> list[str]:
+    """Known servers (uvicorn --port, gunicorn -b, ...) without `listen`: held in dev mode."""
+    from ..core.sockets import server_line
+
+    out = []
+    for name, s in config.services.items():
+        if not s.listen and s.command is not None and s.enabled:
+            line = server_line(config.argv(name))
+            if line is not None:
+                out.append(f"{name} {', '.join(line.addresses)} ({line.server})")
+    return out
 
 
 @config_errors

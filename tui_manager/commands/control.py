@@ -74,6 +74,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         templates = templates_summary([s.get("warm") for s in answer["services"]])
         if templates:
             print(templates)
+        held = [
+            f"{s['name']} {', '.join(s['listen'])}" for s in answer["services"] if s.get("listen")
+        ]
+        if held:
+            print(f"sockets held by the manager: {'; '.join(held)}")
     return 0
 
 

@@ -16,7 +16,7 @@ from .config import Config
 from .errors import ConfigError, problem, where
 from .interpolate import InterpolationError, evaluate, parse
 from .read import find, parse_text
-from .spec import ManagerSpec, ServiceSpec
+from .spec import ManagerSpec, ServiceSpec, listen_address
 
 OVERRIDE_PREFIX = "AUTOGPT_DEV_"
 
@@ -168,6 +168,13 @@ def semantic_problems(file: str, root: Path, services: dict[str, ServiceSpec]) -
                     f"{s.backoff} is larger than backoff_max ({s.backoff_max})",
                 )
             )
+    owners: dict[tuple[str, int], str] = {}
+    for name, s in services.items():
+        for text in s.listen:
+            other = owners.setdefault(listen_address(text), name)
+            if other != name:
+                why = f"{text!r} is also listed by {other}: one socket, one service"
+                out.append(problem(file, where(("services", name, "listen")), why))
     edges = {n: set(s.dependencies()) for n, s in services.items()}
     for err in graph.unknown_dependencies(edges):
         out.append(problem(file, where(("services", err.service, "depends_on")), err.message))

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..base.keys import BINDING_IDS
-from .spec import signal_number
+from .spec import listen_address, signal_number
 
 Condition = Literal["started", "ready", "completed"]
 RestartPolicy = Literal["no", "on-failure", "always"]
@@ -119,6 +119,18 @@ class ServiceConfig(_Strict):
         description="Dev mode: restart a Python service warm, forked from a template process "
         "that has imported its third-party modules. false: always a cold start.",
     )
+    listen: list[str] = Field(
+        default_factory=list,
+        description='Sockets the manager binds ("host:port", "[::1]:port" or a port on '
+        "127.0.0.1) before the first start and keeps for the whole run; every start gets them "
+        "as fds 3, 4, ... with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (systemd's protocol), "
+        "so a restart queues connections instead of refusing them.",
+    )
+    overlap: bool = Field(
+        False,
+        description="With listen: a restart starts the new process while the old one finishes "
+        "its requests (both accept meanwhile). For plain HTTP services.",
+    )
 
     @field_validator("command")
     @classmethod
@@ -132,6 +144,23 @@ class ServiceConfig(_Strict):
     def _known_signal(cls, v: str) -> str:
         signal_number(v)
         return v
+
+    @field_validator("listen")
+    @classmethod
+    def _addresses(cls, v: list[str]) -> list[str]:
+        seen = set()
+        for text in v:
+            address = listen_address(text)
+            if address in seen:
+                raise ValueError(f"{text!r} is listed twice")
+            seen.add(address)
+        return v
+
+    @model_validator(mode="after")
+    def _overlap_needs_listen(self) -> ServiceConfig:
+        if self.overlap and not self.listen:
+            raise ValueError("overlap needs listen: the sockets both processes accept on")
+        return self
 
     @model_validator(mode="after")
     def _health_cannot_watch_logs(self) -> ServiceConfig:

@@ -22,6 +22,17 @@ def signal_number(name: str) -> int:
         raise ValueError(f"unknown signal {name!r}") from None
 
 
+def listen_address(text: str) -> tuple[str, int]:
+    """A `listen` entry: "host:port", "[v6 host]:port" or a bare port (on 127.0.0.1)."""
+    text = text.strip()
+    host, port = ("127.0.0.1", text) if text.isdigit() else text.rpartition(":")[::2]
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r} is not host:port (or a port)")
+    return host, int(port)
+
+
 class ProbeSpec(NamedTuple):
     http: str | None = None
     tcp: str | None = None
@@ -73,6 +84,8 @@ class ServiceSpec(NamedTuple):
     tty: bool = False
     enabled: bool = True
     warm: bool = True
+    listen: tuple[str, ...] = ()
+    overlap: bool = False
 
     def dependencies(self) -> dict[str, DependencySpec]:
         return self.depends_on
@@ -100,6 +113,7 @@ class ServiceSpec(NamedTuple):
         v["depends_on"] = _dependencies(d.get("depends_on"))
         if v.get("watch") is not None:
             v["watch"] = tuple(v["watch"])
+        v["listen"] = tuple(v.get("listen", ()))
         return cls(**v)
 
 

@@ -20,6 +20,7 @@ async def apply_config(sup: Supervisor, new: Config) -> tuple[list[str], list[st
     for name in removed:
         await lifecycle.stop(sup, sup.services[name], "config")
         sup.services.pop(name).log.close()
+        sup.sockets.release(name)
     sup.config = new
     changed = [n for n in sup.services if sup.services[n].spec != wanted[n]]
     added = [n for n in wanted if n not in sup.services]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from ..base import paths
 from ..config.config import Config
@@ -15,6 +16,7 @@ from . import policy
 from .environment import child_env
 from .process import ChildProcess, SpawnError, SpawnSpec
 from .service import Service
+from .sockets import Held
 from .startspec import start_spec
 from .states import ExitStatus, NotReady, State
 from .warm import bootstrap
@@ -35,6 +37,10 @@ class Host(Protocol):
     def ended(self, svc: Service, status: ExitStatus | None) -> None: ...
     def restart_soon(self, name: str, reason: str) -> None: ...
     async def spawn(self, svc: Service, spec: SpawnSpec) -> ChildProcess: ...
+    def held_sockets(self, svc: Service) -> list[Held]: ...
+    def held_ports(self) -> set[int]: ...
+    def retire_sockets(self, name: str) -> None: ...
+    def spawn_task(self, coro: Coroutine[Any, Any, None]) -> None: ...
 
 
 async def run(host: Host, svc: Service) -> None:
@@ -93,14 +99,15 @@ def spawn_spec(host: Host, svc: Service) -> SpawnSpec:
             kind = type(svc.target.process).__name__
             raise SpawnError(f"cannot start {kind}: it cannot be pickled ({e})") from None
     svc.base_env = child_env(config, svc.name)  # read from the disk now: .env edits apply
-    return start_spec(config, svc, host.run_id, svc.base_env)
+    return start_spec(config, svc, host.run_id, svc.base_env, host.held_sockets(svc))
 
 
 async def run_once(host: Host, svc: Service) -> ExitStatus | None:
     """Spawn, wait for ready, run until exit. None: it never started (already failed)."""
+    ours = host.held_ports()  # (a probe of a port the manager holds finds it taken: by us)
     for probe in (svc.ready_probe, svc.health_probe):
         hp = probe.local_port() if probe else None
-        if hp:
+        if hp and hp[1] not in ours:
             from .probes import port_holder
 
             holder = port_holder(*hp)
@@ -194,8 +201,36 @@ async def health_loop(host: Host, svc: Service) -> None:
                 return
 
 
-async def stop(host: Host, svc: Service, reason: str) -> None:
-    """Stop the service (its lifecycle task and its whole tree); settle it as stopped."""
+async def hand_over(host: Host, svc: Service, reason: str) -> None:
+    """`overlap = true`: the running process is asked to stop and finishes its requests in the
+    background while the caller starts the new one; both accept on the held sockets meanwhile.
+    The service is settled as stopped at once (the old process is no longer its own)."""
+    child = svc.child
+    await _end_lifecycle(host, svc)
+    if svc.state in (State.STARTING, State.READY, State.UNHEALTHY):
+        host.set_state(svc, State.STOPPING, reason)
+    if child is not None and child.running:
+        host.emit(svc.name, "stop", child.pid, reason=f"{reason}, overlapping")
+        svc.draining.add(child)
+        host.spawn_task(_drain(host, svc, child))
+    svc.child = None
+    if svc.state != State.STOPPED:
+        host.set_state(svc, State.STOPPED, reason)
+
+
+async def _drain(host: Host, svc: Service, child: ChildProcess) -> None:
+    try:
+        status = await child.stop(svc.spec.stop_signal_number, svc.spec.stop_timeout)
+        host.emit(
+            svc.name, "exit", child.pid, code=status.code, signal=status.signal, requested=True
+        )
+        await child.drained(timeout=1.0)
+    finally:
+        svc.draining.discard(child)
+        host.retire_sockets(svc.name)
+
+
+async def _end_lifecycle(host: Host, svc: Service) -> None:
     svc.stop_requested = True
     task, svc.task = svc.task, None
     if task and task is not asyncio.current_task():
@@ -206,6 +241,14 @@ async def stop(host: Host, svc: Service, reason: str) -> None:
             pass
         except Exception as e:  # a lifecycle that broke must not break the stop (loudly)
             host.system(f"{svc.name}: {type(e).__name__}: {e} (while it was stopped)")
+
+
+async def stop(host: Host, svc: Service, reason: str) -> None:
+    """Stop the service (its lifecycle task, its whole tree, and any process of it still
+    finishing its requests after an overlapping restart); settle it as stopped."""
+    for old in list(svc.draining):
+        await old.stop(svc.spec.stop_signal_number, svc.spec.stop_timeout)
+    await _end_lifecycle(host, svc)
     child = svc.child
     if svc.state in (State.STARTING, State.READY, State.UNHEALTHY):
         host.set_state(svc, State.STOPPING, reason)

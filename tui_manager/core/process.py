@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from .. import platform
@@ -25,6 +27,7 @@ from ..platform.proctable import descendants, marked_pids, pid_alive
 from .states import ExitStatus
 
 READ_CHUNK = 65536
+LISTEN_FDS_START = 3  # systemd's SD_LISTEN_FDS_START: where held sockets are handed over
 # A bigger stdout pipe (where the system allows one) lets a flooding child run ahead of our reads
 # instead of blocking every 64 KiB (1M lines through `up --headless`: 0.24 s -> 0.18 s). All
 # enlarged pipes together stay within a quarter of Linux's default per-user budget (64 MiB),
@@ -47,6 +50,7 @@ class SpawnSpec(NamedTuple):
     marker: str  # value of MARKER_VAR: "<run id>:<service>"
     tty: bool = False
     blocked: frozenset[int] = frozenset()  # signals the program starts with blocked
+    listen: tuple[int, ...] = ()  # the manager's held sockets: the program's fds 3, 4, ...
 
 
 def _decode_status(status: int) -> ExitStatus:
@@ -190,8 +194,25 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
         raise SpawnError(f"not a directory: {spec.cwd}")
     resolve(spec.argv[0], spec.cwd, env)
     # No Python code runs between fork and exec (the manager has threads): the parent-death
-    # signal, where there is one, is set by a tool that then execs the command.
-    argv = [*platform.spawn_prefix(), *spec.argv]
+    # signal, where there is one, is set by a tool that then execs the command; the held
+    # sockets are moved to fds 3, 4, ... by another (sockets.exec_prefix).
+    passed = high_copies(spec.listen) if spec.listen else []
+    held = exec_prefix(passed) if passed else []
+    argv = [*platform.spawn_prefix(), *held, *spec.argv]
+    try:
+        return _spawn(spec, argv, env, passed, on_output)
+    finally:
+        for fd in passed:
+            os.close(fd)
+
+
+def _spawn(
+    spec: SpawnSpec,
+    argv: list[str],
+    env: dict[str, str],
+    passed: list[int],
+    on_output: OutputCallback,
+) -> ChildProcess:
     out_r, out_w, err_r, err_w = make_pipes(spec.tty)
     # The signal mask is inherited through fork and exec: blocked here, for this one call.
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, spec.blocked) if spec.blocked else None
@@ -204,6 +225,7 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
             stdout=out_w,
             stderr=err_w,
             start_new_session=True,
+            pass_fds=passed,
         )
     except BaseException as e:  # our ends too: a failed spawn (ValueError...) leaks nothing
         close_pipes(out_r, err_r)
@@ -219,6 +241,38 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     popen.returncode = 0  # we reap it ourselves; keep Popen.__del__ from waiting on it
     pid = popen.pid
     return attach(pid, spec, out_r, err_r, on_output)
+
+
+_HELPER = (
+    "import os,sys\n"
+    "n=int(sys.argv[1]);src=[int(x) for x in sys.argv[2:2+n]];argv=sys.argv[2+n:]\n"
+    "for i,fd in enumerate(src): os.dup2(fd,3+i)\n"
+    "for fd in src:\n"
+    " if fd>=3+n: os.close(fd)\n"
+    "os.environ['LISTEN_PID']=str(os.getpid())\n"
+    "os.execvp(argv[0],argv)\n"
+)
+
+
+def exec_prefix(sources: list[int]) -> list[str]:
+    """What to run before the program so that it finds `sources` as fds 3, 4, ... and its own
+    pid in LISTEN_PID (the pid stays: each step execs the next). bash where there is one (no
+    Python start-up to pay; POSIX sh cannot name an fd above 9), else Python."""
+    bash = shutil.which("bash")
+    if bash:
+        moves = " ".join(f"{LISTEN_FDS_START + i}<&{fd}" for i, fd in enumerate(sources))
+        closes = " ".join(f"{fd}<&-" for fd in sources)
+        script = f'exec {moves} {closes}; export LISTEN_PID=$$; exec "$@"'
+        return [bash, "-c", script, "autogpt-dev-listen"]
+    return [sys.executable, "-S", "-c", _HELPER, str(len(sources)), *map(str, sources)]
+
+
+def high_copies(fds: Iterable[int]) -> list[int]:
+    """Copies of the fds above 3 + their number (close-on-exec: pass_fds passes them), so that
+    moving them to 3, 4, ... in the child never overwrites one not moved yet."""
+    fds = list(fds)
+    floor = max(10, LISTEN_FDS_START + len(fds))
+    return [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor) for fd in fds]
 
 
 def close_pipes(*fds: int) -> None:

@@ -250,6 +250,9 @@ class Reloader:
 
         async def go() -> None:
             warm = self.sup.warm
+            svc = self.sup.services.get(name)
+            if svc is not None and svc.child is not None and svc.child.running:
+                await self.sup.sockets.handover(name)  # first: the prepared process gets them
             # The new code is imported while the old process stops (warm.py).
             token = warm.prepare(name) if warm else None
             try:

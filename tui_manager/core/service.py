@@ -43,6 +43,8 @@ class Service:
         self.ready_at: float | None = None
         self.stop_requested = False
         self.base_env: dict[str, str] | None = None  # what it was spawned with (ours aside)
+        # Old processes still finishing their requests after an overlapping restart.
+        self.draining: set[ChildProcess] = set()
 
     def status(self, depends_on: dict[str, str]) -> ServiceStatus:
         return ServiceStatus(

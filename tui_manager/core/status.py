@@ -23,6 +23,7 @@ class ServiceStatus(NamedTuple):
     log_error: str | None = None  # the log file cannot be written (a full disk): why
     # dev mode: its warm template (state, pid, rss, reason) and how it last started
     warm: dict[str, Any] | None = None
+    listen: tuple[str, ...] = ()  # the sockets the manager holds for it
 
     @property
     def uptime(self) -> float | None:

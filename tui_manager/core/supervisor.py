@@ -35,6 +35,7 @@ from .orphan import Watchdog
 from .policy import foreground_exit_code
 from .process import ChildProcess, SpawnSpec, spawn
 from .service import Service
+from .sockets import Held, HeldSockets, server_line
 from .states import DONE_STATES, RUNNING_STATES, ExitStatus, State, check_transition
 from .status import ServiceStatus
 from .warm.bootstrap import Target
@@ -80,6 +81,8 @@ class Supervisor:
         self.bus.subscribe(self._event_log)
         self._watchdog: Watchdog | None = None
         self.warm: WarmPool | None = None  # dev mode: warm templates (set by the runner)
+        self.dev = False  # dev mode (set by the runner): known servers get held sockets too
+        self.sockets = HeldSockets()
 
     def _events_error(self, why: str | None) -> None:
         ok = "events.jsonl is written again"
@@ -137,7 +140,10 @@ class Supervisor:
         deps = svc.spec.dependencies()
         row = svc.status({d: s.condition for d, s in deps.items() if d in self.services})
         warm = self.warm.status(svc.name) if self.warm is not None else None
-        return row._replace(warm=warm) if warm is not None else row
+        if warm is not None:
+            row = row._replace(warm=warm)
+        listen = self.sockets.addresses(svc.name)
+        return row._replace(listen=tuple(listen)) if listen else row
 
     def subscribe(self, callback: Subscriber) -> tuple[list[ServiceStatus], Unsubscribe]:
         """The current rows, then every message: both on this loop, nothing in between."""
@@ -200,8 +206,9 @@ class Supervisor:
             if svc.task:
                 with contextlib.suppress(RuntimeError):  # also safe once the loop is closed
                     svc.task.cancel()
-            if svc.child:
-                svc.child.kill_now()
+            for child in [svc.child, *svc.draining]:
+                if child is not None:
+                    child.kill_now()
         self._finish()
 
     async def _shutdown(self) -> None:
@@ -233,6 +240,7 @@ class Supervisor:
     def _finish(self) -> None:
         if self._done.is_set():
             return
+        self.sockets.close()
         for svc in self.services.values():
             svc.log.close()
         self.emit(None, "manager_stop", os.getpid(), code=self.exit_code)
@@ -254,6 +262,7 @@ class Supervisor:
         svc = self.get(name)
         async with svc.commands:
             await lifecycle.stop(self, svc, reason)
+            self.sockets.retire(name)
 
     async def restart_service(self, name: str, reason: str = "user") -> None:
         svc = self.get(name)
@@ -261,7 +270,13 @@ class Supervisor:
             if self.shutting_down:
                 return
             was_started = svc.spawns > 0
-            await lifecycle.stop(self, svc, reason)
+            if svc.child is not None and svc.child.running:  # new connections: the new sockets
+                await self.sockets.handover(name)
+            if self._overlaps(svc):  # the old process drains while the new one starts
+                await lifecycle.hand_over(self, svc, reason)
+            else:
+                await lifecycle.stop(self, svc, reason)
+                self.sockets.retire(name)
             if self.shutting_down:  # the stack is stopping: this stop was its stop
                 return
             svc.crashes.clear()  # a user restart of a failed/backoff service starts it afresh
@@ -269,6 +284,10 @@ class Supervisor:
                 svc.restarts += 1
                 self.emit(svc.name, "restart", None, reason=reason)
             self.launch(svc)
+
+    def _overlaps(self, svc: Service) -> bool:
+        running = svc.child is not None and svc.child.running
+        return svc.spec.overlap and running and bool(self.sockets.addresses(svc.name))
 
     async def wait_settled(self, name: str, timeout: float = 60) -> ServiceStatus:
         """Until the service is ready, failed, stopped or exited (or timeout)."""
@@ -298,6 +317,30 @@ class Supervisor:
             watchdog.track(child.pid)
             child.on_released = lambda: watchdog.untrack(child.pid)
         return child
+
+    def listen_addresses(self, name: str) -> list[str]:
+        """Where the manager listens for this service: its `listen`, or in dev mode the
+        address of a known server's own command line (uvicorn --port 8000, ...)."""
+        svc = self.services[name]
+        if svc.spec.listen:
+            return list(svc.spec.listen)
+        if self.dev and svc.target is None and svc.spec.command is not None:
+            line = server_line(self.config.argv(name))
+            return line.addresses if line is not None else []
+        return []
+
+    def held_sockets(self, svc: Service) -> list[Held]:
+        addresses = self.listen_addresses(svc.name)
+        if not addresses:
+            self.sockets.release(svc.name)
+            return []
+        return self.sockets.hold(svc.name, addresses)
+
+    def held_ports(self) -> set[int]:
+        return self.sockets.ports()
+
+    def retire_sockets(self, name: str) -> None:
+        self.sockets.retire(name)
 
     def became_ready(self, svc: Service) -> None:
         if svc.spawns > 1:  # the restart cascade: dependents with restart = true follow

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import os
 import select
+import socket
 import sys
 from typing import NamedTuple
 
@@ -39,6 +40,7 @@ class Capabilities(NamedTuple):
     pipe_size: bool  # pipes can be enlarged
     kqueue: bool  # EVFILT_PROC / NOTE_EXIT to learn of a child's exit
     sun_path: int  # bytes in sockaddr_un.sun_path, the NUL included
+    steering: bool = False  # SO_REUSEPORT groups a BPF program steers new connections in
 
     @property
     def max_socket_path(self) -> int:
@@ -81,6 +83,7 @@ def detect() -> Capabilities:
         pipe_size=native and fcntl_mod is not None and hasattr(fcntl_mod, "F_SETPIPE_SZ"),
         kqueue=hasattr(select, "kqueue"),
         sun_path=108 if native else 104,
+        steering=native and hasattr(socket, "SO_REUSEPORT") and hasattr(socket, "TCP_INFO"),
     )
 
 
@@ -158,3 +161,39 @@ def enlarge_pipe(fd: int, size: int) -> bool:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
         return True
     return False
+
+
+# ---- listening sockets: steering new connections (Linux) ---------------------------------------
+_SO_ATTACH_REUSEPORT_CBPF = 51
+_BPF_RET_K = 0x06
+_TCPI_UNACKED = 24  # offset of tcpi_unacked in struct tcp_info: a listener's accept queue
+
+
+def steer_connections(sock: socket.socket, index: int) -> bool:
+    """From now on the kernel gives every new connection of `sock`'s SO_REUSEPORT group to
+    its `index`-th listener (a one-instruction classic BPF program: return index)."""
+    if not CAPS.steering:
+        return False
+    import ctypes
+    import struct
+
+    insn = ctypes.create_string_buffer(struct.pack("HBBI", _BPF_RET_K, 0, 0, index))
+    prog = struct.pack("@HP", 1, ctypes.addressof(insn))  # struct sock_fprog
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_REUSEPORT_CBPF, prog)
+    except OSError:
+        return False
+    return True
+
+
+def accept_queue(sock: socket.socket) -> int:
+    """Connections waiting in a listener's accept queue (0 where it cannot be known)."""
+    if not CAPS.steering:
+        return 0
+    import struct
+
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    except OSError:
+        return 0
+    return int(struct.unpack_from("I", info, _TCPI_UNACKED)[0])

@@ -19,9 +19,10 @@ from ... import platform
 from ...base import paths
 from ...config.config import Config
 from ...platform import exits
-from ..environment import child_env, service_env
-from ..process import ChildProcess, OutputCallback, SpawnSpec
+from ..environment import child_env
+from ..process import ChildProcess, OutputCallback, SpawnError, SpawnSpec
 from ..service import Service
+from ..sockets import Held
 from ..startspec import start_spec
 from ..status import ServiceStatus
 from .entry import Want, ahead
@@ -60,6 +61,10 @@ class WarmHost(Protocol):
         """The service's row changed (its template did)."""
         ...
 
+    def held_sockets(self, svc: Service) -> list[Held]:
+        """The sockets the manager holds for it (bound at its first start)."""
+        ...
+
 
 class WarmPool:
     def __init__(self, sup: WarmHost) -> None:
@@ -89,17 +94,18 @@ class WarmPool:
             return platform.CAPS.warm_refusal
         if svc.spec.tty:
             return "tty = true"
-        spec = spec or self._spec(name)
+        try:
+            spec = spec or self._spec(name)
+        except SpawnError as e:
+            return str(e)
         return plan(spec.argv, spec.cwd, spec.env)
 
     def _spec(self, name: str) -> SpawnSpec:
-        """The spec a start of `name` gets now (as lifecycle.spawn_spec builds it)."""
+        """The spec a start of `name` gets now (as lifecycle.spawn_spec builds it). Raises
+        SpawnError (its sockets cannot be bound: its start will say so)."""
         svc = self.sup.services[name]
-        return start_spec(self.sup.config, svc, self.sup.run_id, child_env(self.sup.config, name))
-
-    def env(self, name: str) -> dict[str, str]:
-        """The environment a start of `name` gets now (as lifecycle.spawn_spec builds it)."""
-        return service_env(self.sup.config, name)
+        env = child_env(self.sup.config, name)
+        return start_spec(self.sup.config, svc, self.sup.run_id, env, self.sup.held_sockets(svc))
 
     def want(self, name: str, want: Want) -> None:
         """What the service's code imports (from the reloader's import walk, entry.py): build
@@ -153,7 +159,10 @@ class WarmPool:
         request = ahead(want.prepare) if want.prepare is not None else None
         if request is None:  # nothing to run ahead: a plain fork is as fast
             return None
-        spec = self._spec(name)
+        try:
+            spec = self._spec(name)
+        except SpawnError:
+            return None
         if t.stale(p, spec.env) is not None:
             return None
         muted = [False]
@@ -282,12 +291,16 @@ class WarmPool:
             await asyncio.to_thread(old.reap)
         if not self.reaper_started():
             return
+        try:
+            env = self._spec(name).env  # (exactly a start's, LISTEN_FDS included)
+        except SpawnError:
+            return
         config = self.sup.config
         t = Template(
             name,
             p,
             str(config.resolve(svc.spec.cwd)),
-            self.env(name),
+            env,
             f"{self.sup.run_id}:{name}:template",
             paths.logs_dir(config.state_dir) / f"{name}.template.log",
         )

@@ -160,6 +160,8 @@ class Template:
             if hold is not None:
                 request.update(hold=True, prepare=hold.prepare)
                 sent += [hold.go, hold.ready]
+            request["listen"] = len(spec.listen)  # the held sockets, last: its fds 3, 4, ...
+            sent += list(spec.listen)
             try:
                 self._send(request, sent)
                 reply = await asyncio.wait_for(self._recv(), FORK_TIMEOUT)

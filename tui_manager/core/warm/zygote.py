@@ -23,6 +23,7 @@ from __future__ import annotations  # annotations stay strings: 3.8 runs this fi
 
 import array
 import contextlib
+import fcntl
 import gc
 import importlib
 import json
@@ -34,6 +35,7 @@ import time
 from typing import Any
 
 MAX_MSG = 1 << 20
+MAX_FDS = 64  # stdio, the go-ahead pipes and a service's held sockets
 
 
 def send(sock: socket.socket, obj: object) -> None:
@@ -42,7 +44,7 @@ def send(sock: socket.socket, obj: object) -> None:
 
 def recv(sock: socket.socket) -> tuple[Any, list[int]]:
     fds = array.array("i")
-    msg, anc, _flags, _addr = sock.recvmsg(MAX_MSG, socket.CMSG_SPACE(8 * fds.itemsize))
+    msg, anc, _flags, _addr = sock.recvmsg(MAX_MSG, socket.CMSG_SPACE(MAX_FDS * fds.itemsize))
     for level, kind, data in anc:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
@@ -132,16 +134,27 @@ def become_service(sock: socket.socket, req: Any, fds: list[int]) -> object:
     if os.getppid() != manager:  # the manager died before that took effect
         os._exit(70)
     os.setsid()
+    # Every fd received moves above the ones it is going to: stdio, then the held sockets at
+    # 3, 4, ... (systemd's protocol); the go-ahead pipes stay up there.
+    received, fds = fds, [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64) for fd in fds]
+    for fd in received:
+        os.close(fd)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
+    os.close(null)
     os.dup2(fds[0], 1)
     os.dup2(fds[1], 2)
+    held = 4 if req.get("hold") else 2
     go, ready = (fds[2], fds[3]) if req.get("hold") else (-1, -1)
-    for fd in set([*fds, null]) - {0, 1, 2, go, ready}:
+    for i, fd in enumerate(fds[held : held + req.get("listen", 0)]):
+        os.dup2(fd, 3 + i)  # (inheritable, as systemd hands them)
+    for fd in set(fds) - {go, ready}:
         os.close(fd)
     os.chdir(req["cwd"])
     os.environ.clear()
     os.environ.update(req["env"])
+    if req.get("listen"):
+        os.environ["LISTEN_PID"] = str(os.getpid())
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter has it
