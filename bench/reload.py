@@ -1,6 +1,8 @@
-"""Dev-mode reload: from a file write to the new code answering over HTTP.
+"""Dev-mode reload: from a file write to the new code answering over HTTP, with a client
+sending requests back to back the whole time (a new connection each, as a polling browser tab
+or a dev-server proxy does), counting every request that failed.
 
-    python -m bench.reload [--runs 8]
+    python -m bench.reload [--runs 10]
 
 Apps: a trivial ASGI app; an import-heavy one (bench/heavy_app: FastAPI, SQLAlchemy, pandas,
 pydantic-settings, boto3; over a second to import cold); and the default stack's agent_server.
@@ -23,10 +25,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from bench.plot import bar_chart
 from services.settings import free_port, isolated_env
@@ -45,6 +49,42 @@ async def app(scope, receive, send):
     await send({{"type": "http.response.start", "status": 200, "headers": []}})
     await send({{"type": "http.response.body", "body": str(VERSION).encode()}})
 """
+
+
+class Requests:
+    """GET requests back to back in a thread: every answer, and every failure (refused,
+    reset, closed without an answer, timed out)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sent = 0
+        self.failed: list[str] = []
+        self.last: tuple[float, str] | None = None  # (when, body) of the newest answer
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sent += 1
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as r:
+                    self.last = (time.monotonic(), r.read().decode())
+            except OSError as e:
+                self.failed.append(type(e).__name__ + ": " + str(e)[:80])
+
+    def until(self, check: Callable[[str], bool], what: str, timeout: float = 60) -> float:
+        """When the first answer that passes `check` came (monotonic seconds)."""
+        t0 = time.monotonic()
+        while not (self.last and check(self.last[1])):
+            if time.monotonic() - t0 > timeout:
+                raise RuntimeError(f"timed out: {what}")
+            time.sleep(0.001)
+        return self.last[0]
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(15)
 
 
 def get(url: str) -> str | None:
@@ -78,13 +118,17 @@ def heavy(work: Path, v: int) -> None:
 
 
 # ---- tools: the command that serves app:app on a port, reloading on change ---------------------
-def ours(warm: bool) -> Callable[[Path, int], list[str]]:
+def ours(warm: bool, overlap: bool = False) -> Callable[[Path, int], list[str]]:
+    """Ours, as a user writes it: the server's own command line. Dev mode holds its port
+    (uvicorn --port) by itself; `overlap` needs the socket named (listen)."""
+
     def command(work: Path, port: int) -> list[str]:
         (work / "autogpt-dev.toml").write_text(
             f'[manager]\nstate_dir = "state"\n[services.app]\n'
             f'command = "{PY} -m uvicorn app:app --port {port}"\n'
             f'ready = {{ http = "http://127.0.0.1:{port}/", interval = 0.02 }}\n'
             + ("" if warm else "warm = false\n")
+            + (f'listen = ["127.0.0.1:{port}"]\noverlap = true\n' if overlap else "")
         )
         return [PY, "-m", "tui_manager", "up", "--headless", "--dev"]
 
@@ -112,6 +156,7 @@ def pm2(work: Path, port: int) -> list[str]:
 
 TOOLS: dict[str, Callable[[Path, int], list[str]]] = {
     "autogpt-dev warm": ours(True),
+    "autogpt-dev warm, overlap": ours(True, overlap=True),
     "autogpt-dev cold (warm = false)": ours(False),
     "uvicorn --reload": uvicorn_reload,
     "hupper": hupper,
@@ -129,10 +174,14 @@ def available(name: str) -> bool:
     return exe is not None and (Path(PY).parent / exe).exists()
 
 
-def run_tool(
-    tool: str, write: Callable[[Path, int], None], work: Path, runs: int
-) -> tuple[list[float], int]:
-    """(seconds from each write to the new version answering, extra restarts)."""
+class Result(NamedTuple):
+    seconds: list[float]  # from each write to the new version answering
+    extra: int  # restarts beyond one per edit
+    failed: int  # requests that failed while the client sent them back to back
+    sent: int
+
+
+def run_tool(tool: str, write: Callable[[Path, int], None], work: Path, runs: int) -> Result:
     port = free_port()
     write(work, 0)
     log = work / "out.log"
@@ -158,17 +207,20 @@ def run_tool(
     try:
         wait_for(lambda: get(url) == "0", f"{tool} serving")
         time.sleep(1.5)  # every tool's watcher armed
-        if tool == "autogpt-dev warm":  # measured as in use: once the template is built
+        if tool.startswith("autogpt-dev warm"):  # measured as in use: once the template is built
             wait_for(lambda: template_ready(work, env, "app"), "the template")
+        client = Requests(url)
         out = []
-        for v in range(1, runs + 1):
-            t0 = time.monotonic()
-            write(work, v)
-            wait_for(lambda v=v: get(url) == str(v), f"{tool} serving {v}")  # type: ignore[misc]
-            out.append(time.monotonic() - t0)
-            time.sleep(0.7)  # nothing else happens: a second restart would show in the count
+        try:
+            for v in range(1, runs + 1):
+                t0 = time.monotonic()
+                write(work, v)
+                out.append(client.until(lambda body, v=v: body == str(v), f"{tool} {v}") - t0)  # type: ignore[misc]
+                time.sleep(0.7)  # nothing else happens: a second restart would show in the count
+        finally:
+            client.stop()
         starts = len(STARTED.findall(log.read_bytes()))
-        return out, starts - (runs + 1)
+        return Result(out, starts - (runs + 1), len(client.failed), client.sent)
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGINT)
@@ -181,18 +233,18 @@ def run_tool(
             subprocess.run(["pm2", "kill"], env=env, capture_output=True)
 
 
-def agent_server(warm: bool, runs: int) -> tuple[list[float], int]:
+def agent_server(warm: bool, runs: int, overlap: bool = False) -> Result:
     """The default stack under our dev mode; agent_server's /health names its pid: the new
     process answering is the new code answering."""
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         shutil.copytree(REPO / "services", work / "services")
         config = (REPO / "autogpt-dev.toml").read_text()
-        if not warm:
-            config = config.replace(
-                'command = "python -m services.agent_server"',
-                'command = "python -m services.agent_server"\nwarm = false',
-            )
+        extra = ("" if warm else "\nwarm = false") + ("\noverlap = true" if overlap else "")
+        config = config.replace(
+            'command = "python -m services.agent_server"',
+            f'command = "python -m services.agent_server"{extra}',
+        )
         (work / "autogpt-dev.toml").write_text(config)
         env = {**os.environ, **isolated_env(work / "state")}
         url = f"http://127.0.0.1:{env['AGENT_SERVER_PORT']}/health"
@@ -205,9 +257,8 @@ def agent_server(warm: bool, runs: int) -> tuple[list[float], int]:
         )
         events = work / "state" / "logs" / "events.jsonl"
 
-        def pid() -> int | None:
-            body = get(url)
-            return int(json.loads(body)["pid"]) if body else None
+        def pid(body: str) -> int:
+            return int(json.loads(body)["pid"])
 
         try:
             wait_for(lambda: events.exists() and b'"watching"' in events.read_bytes(), "armed")
@@ -217,17 +268,23 @@ def agent_server(warm: bool, runs: int) -> tuple[list[float], int]:
                 time.sleep(3)
             target = work / "services" / "agent_server.py"
             source = target.read_text()
+            client = Requests(url)
             out = []
-            for i in range(runs):
-                before = pid()
-                t0 = time.monotonic()
-                target.write_text(source + f"\nBENCH_EDIT = {i}\n")
-                wait_for(lambda b=before: pid() not in (None, b), "new agent_server")  # type: ignore[misc]
-                out.append(time.monotonic() - t0)
-                time.sleep(0.7)
+            try:
+                client.until(lambda body: True, "agent_server answering")
+                for i in range(runs):
+                    assert client.last is not None
+                    before = pid(client.last[1])
+                    t0 = time.monotonic()
+                    target.write_text(source + f"\nBENCH_EDIT = {i}\n")
+                    new = client.until(lambda body, b=before: pid(body) != b, "new agent_server")  # type: ignore[misc]
+                    out.append(new - t0)
+                    time.sleep(0.7)
+            finally:
+                client.stop()
             rows = [json.loads(x) for x in events.read_text().splitlines()]
             spawns = sum(r["event"] == "spawn" and r["service"] == "agent_server" for r in rows)
-            return out, spawns - (runs + 1)
+            return Result(out, spawns - (runs + 1), len(client.failed), client.sent)
         finally:
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(30)
@@ -243,35 +300,43 @@ def template_ready(work: Path, env: dict[str, str], service: str) -> bool:
     return bool((rows[service].get("warm") or {}).get("state") == "ready")
 
 
-def row(app: str, tool: str, t: list[float], extra: int, best: float | None) -> str:
+def row(app: str, tool: str, r: Result, best: float | None) -> str:
+    t = r.seconds
     med = statistics.median(t)
     ratio = f"{med / best:.2f}x" if best and tool.startswith("autogpt") else "-"
-    return f"| {app} | {tool} | {med:.3f} | {min(t):.3f} | {max(t):.3f} | {extra} | {ratio} |"
+    return (
+        f"| {app} | {tool} | {med:.3f} | {min(t):.3f} | {max(t):.3f} | {r.extra} "
+        f"| {r.failed} of {r.sent} | {ratio} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.reload")
-    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--apps", nargs="*", default=["heavy", "trivial", "agent_server"])
     args = ap.parse_args(argv)
     print(
-        "| app | tool | median s | min s | max s | extra restarts | vs best peer |\n"
-        "|---|---|---|---|---|---|---|"
+        "| app | tool | median s | min s | max s | extra restarts | requests failed "
+        "| vs best peer |\n|---|---|---|---|---|---|---|---|"
     )
     charts: list[Path] = []
     for app in args.apps:
         if app == "agent_server":
             ours: dict[str, float] = {}
-            for warm in (True, False):
-                t, extra = agent_server(warm, args.runs)
-                name = "autogpt-dev warm" if warm else "autogpt-dev cold (warm = false)"
-                print(row("default stack's agent_server", name, t, extra, None), flush=True)
-                ours[name] = statistics.median(t)
+            variants = [
+                ("autogpt-dev warm", True, False),
+                ("autogpt-dev warm, overlap", True, True),
+                ("autogpt-dev cold (warm = false)", False, False),
+            ]
+            for name, warm, overlap in variants:
+                r = agent_server(warm, args.runs, overlap)
+                print(row("default stack's agent_server", name, r, None), flush=True)
+                ours[name] = statistics.median(r.seconds)
             title = "reload, the default stack's agent_server"
             charts.append(bar_chart(title, "s", ours, chart(app)))
             continue
         write = {"heavy": heavy, "trivial": trivial}[app]
-        results: dict[str, tuple[list[float], int]] = {}
+        results: dict[str, Result] = {}
         failed: dict[str, str] = {}
         for tool in TOOLS:
             if available(tool):
@@ -280,14 +345,14 @@ def main(argv: list[str] | None = None) -> int:
                         results[tool] = run_tool(tool, write, Path(d), args.runs)
                     except RuntimeError as e:  # a tool that never reloads is a result too
                         failed[tool] = str(e)
-        peers = [statistics.median(t) for n, (t, _) in results.items() if "autogpt" not in n]
+        peers = [statistics.median(r.seconds) for n, r in results.items() if "autogpt" not in n]
         best = min(peers) if peers else None
         label = {"heavy": "import-heavy ASGI app", "trivial": "trivial ASGI app"}[app]
-        for tool, (t, extra) in results.items():
-            print(row(label, tool, t, extra, best), flush=True)
+        for tool, r in results.items():
+            print(row(label, tool, r, best), flush=True)
         for tool, why in failed.items():
-            print(f"| {label} | {tool} | failed: {why} (60 s) | - | - | - | - |", flush=True)
-        medians = {tool: statistics.median(t) for tool, (t, _) in results.items()}
+            print(f"| {label} | {tool} | failed: {why} (60 s) | - | - | - | - | - |", flush=True)
+        medians = {tool: statistics.median(r.seconds) for tool, r in results.items()}
         charts.append(bar_chart(f"reload, {label}: write to new code", "s", medians, chart(app)))
     print()
     for svg in charts:

@@ -41,13 +41,13 @@ EDITOR_TEMP = (
     *("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", "*.tmp", "*.bak", "*.orig"),
     *("*___jb_tmp___", "*___jb_old___", ".~lock.*", "*.crswap", ".goutputstream-*"),
 )
-QUIET = 0.025  # seconds without new changes that end a burst (after the watcher's own step)
+QUIET = 0.010  # seconds without new changes that end a burst (after the watcher's own step)
 ARMED_TIMEOUT = 10.0
 SENTINEL = ".watch-armed"
 
 
 class Reloader:
-    def __init__(self, sup: Supervisor, debounce_ms: int = 300, step_ms: int = 15) -> None:
+    def __init__(self, sup: Supervisor, debounce_ms: int = 300, step_ms: int = 10) -> None:
         self.sup = sup
         self.root = sup.config.root
         self.debounce_ms, self.step_ms = debounce_ms, step_ms
@@ -251,10 +251,12 @@ class Reloader:
         async def go() -> None:
             warm = self.sup.warm
             svc = self.sup.services.get(name)
-            if svc is not None and svc.child is not None and svc.child.running:
-                await self.sup.sockets.handover(name)  # first: the prepared process gets them
+            running = svc is not None and svc.child is not None and svc.child.running
+            steered = running and self.sup.sockets.steer(name)  # the new process's sockets
             # The new code is imported while the old process stops (warm.py).
             token = warm.prepare(name) if warm else None
+            if steered:
+                await self.sup.sockets.drained(name)  # (the restart's handover is done then)
             try:
                 await self.sup.restart_service(name, "reload")
                 svc = self.sup.services.get(name)

@@ -31,7 +31,7 @@ from .process import LISTEN_FDS_START, SpawnError
 FIRST_FD = LISTEN_FDS_START
 BACKLOG = 1024  # connections that wait while a service restarts
 HANDOVER_WAIT = 0.5  # at most this long for the old process to take what is queued for it
-SETTLE = 0.015  # then this long for it to read the requests it took (its loop is not stopping)
+SETTLE = 0.005  # then this long for it to read the requests it took (its loop is not stopping)
 SERVERS = ("uvicorn", "gunicorn", "hypercorn")
 DEFAULT_ADDRESS = "127.0.0.1:8000"  # where all three listen when told nothing
 
@@ -110,9 +110,14 @@ class HeldSockets:
         the same addresses take every new connection from now on; return once the old process
         has taken (and read) what was queued for it. A no-op where steering is not possible,
         or while a handover of `name` is still under way."""
+        if self.steer(name):
+            await self.drained(name)
+
+    def steer(self, name: str) -> bool:
+        """The first half of a handover: the new sockets, every new connection to them."""
         old = self._held.get(name)
         if not old or name in self._retiring or not platform.CAPS.steering:
-            return
+            return False
         new: list[Held] = []
         try:
             for h in old:
@@ -122,12 +127,19 @@ class HeldSockets:
         except (SpawnError, OSError):
             for h in new:
                 h.sock.close()
-            return  # the shared socket stays: a restart still refuses nothing, as before
+            return False  # the shared socket stays: a restart still refuses nothing, as before
         self._held[name], self._retiring[name] = new, old
+        return True
+
+    async def drained(self, name: str) -> None:
+        """The second half: until the old process has taken what was queued for it, and had
+        a moment to read those requests (it is not stopping yet: it serves them)."""
+        old = self._retiring.get(name, [])
         deadline = time.monotonic() + HANDOVER_WAIT
         while any(platform.accept_queue(h.sock) for h in old) and time.monotonic() < deadline:
             await asyncio.sleep(0.002)
-        await asyncio.sleep(SETTLE)
+        if old:
+            await asyncio.sleep(SETTLE)
 
     def retire(self, name: str) -> None:
         """The old process of a handover has exited: its sockets go (nothing is queued on
