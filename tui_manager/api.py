@@ -27,14 +27,13 @@ import signal
 import socket
 import sys
 import threading
-import traceback
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Self
 
 from .config.config import Config
 from .config.spec import ServiceSpec
-from .core.warm.bootstrap import Target
+from .core.warm.bootstrap import Target, print_user_traceback
 
 logger = logging.getLogger("tui_manager")
 
@@ -82,14 +81,14 @@ class AppProcess:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
             if self._shutting_down:
                 logger.info("[%s] termination requested", self.service_name)
-        except BaseException:
-            traceback.print_exc()
+        except BaseException as e:
+            print_user_traceback(e)
             code = 1
         finally:
             try:
                 self.cleanup()
-            except BaseException:
-                traceback.print_exc()
+            except BaseException as e:
+                print_user_traceback(e)
                 code = code or 1
         return code
 

@@ -77,6 +77,11 @@ def _logs(sp: Parser) -> None:
     sp.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
 
 
+def _errors(sp: Parser) -> None:
+    sp.add_argument("service", nargs="?", metavar="NAME", help="only this service's")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+
 def _check(sp: Parser) -> None:
     sp.add_argument("--json", action="store_true", help="machine-readable output")
     sp.add_argument("--names", action="store_true", help="only the service names (completion)")
@@ -151,6 +156,12 @@ COMMANDS: dict[str, tuple[str, str, bool, Callable[[Parser], None]]] = {
         _logs,
     ),
     "down": ("stop the running instance gracefully", "autogpt-dev down", True, _nothing),
+    "errors": (
+        "the Python errors services crashed with (file:line, count), newest first",
+        "autogpt-dev errors agent_server",
+        True,
+        _errors,
+    ),
     "check": (
         "validate the config and print the start order",
         "autogpt-dev check",

@@ -176,6 +176,7 @@ def test_status_json_schema_and_socket_mode(stack: Up):
         "log_error",
         "warm",
         "listen",
+        "last_error",
     }
     assert all(set(s) == keys for s in answer["services"])
     sock = stack.cwd / ".autogpt-dev/control.sock"

@@ -145,3 +145,43 @@ def cmd_attach(args: argparse.Namespace) -> int:
     from ..ui.view import run_attached
 
     return run_attached(where.state_dir)
+
+
+@config_errors
+def cmd_errors(args: argparse.Namespace) -> int:
+    """From events.jsonl, which the running manager appends to: the same answer whether or
+    not a stack runs, and across runs."""
+    from ..core.tracebacks import grouped
+
+    where = locate(args.config)
+    if args.service and _unknown(where, [args.service]):
+        return 2
+    events: list[dict[str, Any]] = []
+    with contextlib.suppress(FileNotFoundError):
+        for line in paths.events_path(where.state_dir).read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                events.append(json.loads(line))
+    rows = grouped(events, args.service)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no Python errors recorded" + (f" for {args.service}" if args.service else ""))
+        return 0
+    table = [["SERVICE", "ERROR", "WHERE", "COUNT", "FIRST SEEN", "LAST SEEN"]]
+    for r in rows:
+        error = f"{r['type']}: {r['message']}" if r.get("message") else str(r["type"])
+        place = f"{r['file']}:{r['line']}" if r.get("file") else "-"
+        seen = [_when(r.get("first_seen")), _when(r.get("last_seen"))]
+        table.append([str(r["service"]), error[:80], place, str(r["count"]), *seen])
+    print_table(table)
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    import time
+
+    if ts is None:
+        return "-"
+    today = time.strftime("%Y-%m-%d") == time.strftime("%Y-%m-%d", time.localtime(ts))
+    return time.strftime("%H:%M:%S" if today else "%Y-%m-%d %H:%M", time.localtime(ts))

@@ -19,6 +19,7 @@ from typing import Any
 from ..base.fmt import exit_phrase
 from .logs import decode_lines, tail_block
 from .status import ServiceStatus
+from .tracebacks import sentence
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,8 @@ def describe(ev: Lifecycle) -> str:
         case "ready":
             return f"{s} ready after {x.get('after', 0):.2f}s"
         case "exit":
+            if x.get("error"):
+                return sentence(str(s), x["error"])
             if x.get("signal") is not None:
                 return f"{s} (pid {ev.pid}) {exit_phrase(None, x['signal'])}"
             return f"{s} (pid {ev.pid}) exited with code {x.get('code')}"

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from ..base import paths
 from ..config.config import Config
-from . import policy
+from . import policy, tracebacks
 from .environment import child_env
 from .process import ChildProcess, SpawnError, SpawnSpec
 from .service import Service
@@ -27,6 +27,7 @@ class Host(Protocol):
     services: dict[str, Service]
     run_id: str
     shutting_down: bool
+    dev: bool
 
     def set_state(self, svc: Service, new: State, reason: str | None = None) -> None: ...
     def emit(self, service: str | None, event: str, pid: int | None, **extra: object) -> None: ...
@@ -59,15 +60,26 @@ async def run(host: Host, svc: Service) -> None:
             svc.spec.max_restarts,
             svc.spec.restart_window,
         )
-        decision = policy.after_exit(rules, status, svc.crashes, time.monotonic(), svc.not_ready)
+        decision = policy.after_exit(
+            rules,
+            status,
+            svc.crashes,
+            time.monotonic(),
+            svc.not_ready,
+            dev=host.dev,
+            was_ready=svc.ever_ready,
+        )
+        reason = with_error(svc, decision.reason)
         if not decision.restart:
             if decision.state == State.EXITED:
-                host.set_state(svc, State.EXITED, decision.reason)
+                host.set_state(svc, State.EXITED, reason)
                 host.ended(svc, status)
+            elif decision.state == State.CRASHED:  # the next edit (or `r`) starts it
+                host.set_state(svc, State.CRASHED, reason)
             else:
-                give_up(host, svc, decision.reason, status)
+                give_up(host, svc, reason, status)
             return
-        host.set_state(svc, State.BACKOFF, decision.reason)
+        host.set_state(svc, State.BACKOFF, reason)
         await asyncio.sleep(decision.delay)
         svc.restarts += 1
         host.emit(svc.name, "restart", None, reason=status.describe())
@@ -125,7 +137,7 @@ async def run_once(host: Host, svc: Service) -> ExitStatus | None:
     except Exception as e:  # anything else a spawn raises is loud too, and never blocks a stop
         give_up(host, svc, f"cannot start: {type(e).__name__}: {e}")
         return None
-    svc.child, svc.spawns = child, svc.spawns + 1
+    svc.child, svc.spawns, svc.ever_ready = child, svc.spawns + 1, False
     svc.started_at, svc.ready_at, svc.probe = child.started_at, None, None
     svc.exit_code = svc.exit_signal = None
     host.set_state(svc, State.STARTING)
@@ -135,6 +147,7 @@ async def run_once(host: Host, svc: Service) -> ExitStatus | None:
         status = await child.wait()
     finally:
         probes.cancel()
+    await child.drained(timeout=0.5)  # what it printed last (its traceback) before its exit
     record_exit(host, svc, status)
     # The main process is gone: so must be its tree (a leftover could hold the port or the
     # pipe the next generation needs), as systemd does for a service's control group.
@@ -149,14 +162,30 @@ async def run_once(host: Host, svc: Service) -> ExitStatus | None:
 def record_exit(host: Host, svc: Service, status: ExitStatus) -> None:
     if svc.exit_code is None and svc.exit_signal is None and svc.child:
         svc.exit_code, svc.exit_signal = status.code, status.signal
-        host.emit(
-            svc.name,
-            "exit",
-            svc.child.pid,
-            code=status.code,
-            signal=status.signal,
-            requested=svc.stop_requested,
-        )
+        extra: dict[str, object] = {"requested": svc.stop_requested}
+        svc.exit_error = None
+        if not status.clean and not svc.stop_requested:
+            svc.exit_error = crash_error(host, svc)
+            if svc.exit_error is not None:
+                svc.last_error = extra["error"] = svc.exit_error
+        host.emit(svc.name, "exit", svc.child.pid, code=status.code, signal=status.signal, **extra)
+
+
+def crash_error(host: Host, svc: Service) -> dict[str, Any] | None:
+    """The Python error the process's output ended with (its output has been read)."""
+    for reader in svc.readers.values():
+        reader.flush()
+    err = tracebacks.ends_in_traceback(list(svc.readers.values()))
+    if err is None:
+        return None
+    return tracebacks.record(err, host.config.root, host.config.resolve(svc.spec.cwd))
+
+
+def with_error(svc: Service, reason: str) -> str:
+    """`KeyError: 'x' · app/api.py:5 · exit 1, restarting in 1s`: what broke comes first."""
+    if svc.last_error is None or (svc.exit_code in (0, None) and svc.exit_signal is None):
+        return reason
+    return f"{tracebacks.summary(svc.last_error)} · {reason}"
 
 
 def give_up(host: Host, svc: Service, reason: str, status: ExitStatus | None = None) -> None:
@@ -175,7 +204,7 @@ async def probe_loop(host: Host, svc: Service, child: ChildProcess) -> None:
             host.system(f"{svc.name}: {svc.not_ready}; stopping it")
             await child.stop(spec.stop_signal_number, spec.stop_timeout)
             return
-    svc.ready_at = time.time()
+    svc.ready_at, svc.ever_ready = time.time(), True
     host.set_state(svc, State.READY)
     host.emit(svc.name, "ready", child.pid, after=round(svc.ready_at - child.started_at, 3))
     host.became_ready(svc)

@@ -47,14 +47,23 @@ class Decision(NamedTuple):
     delay: float = 0.0
 
 
+WAITING_FOR_A_CHANGE = "waiting for a change"
+
+
 def after_exit(
     rules: RestartRules,
     status: ExitStatus,
     crashes: deque[float],
     now: float,
     not_ready: NotReady | None = None,
+    dev: bool = False,
+    was_ready: bool = True,
 ) -> Decision:
-    """What happens after the process ended. Records the crash in `crashes` when it counts."""
+    """What happens after the process ended. Records the crash in `crashes` when it counts.
+    In dev mode a process that ended badly before it was ever ready waits for the fix: the
+    same code would only crash the same way again (nodemon does the same)."""
+    if dev and not was_ready and not status.clean:
+        return Decision(False, State.CRASHED, WAITING_FOR_A_CHANGE)
     if not_ready is not None:
         return Decision(False, State.FAILED, str(not_ready))
     if rules.policy == "no" or (rules.policy == "on-failure" and status.code == 0):

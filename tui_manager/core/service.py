@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Any
 
 from ..config.spec import ServiceSpec
 from .logs import ServiceLog
@@ -11,6 +12,7 @@ from .probes import Probe
 from .process import ChildProcess
 from .states import NotReady, State
 from .status import ServiceStatus
+from .tracebacks import TracebackReader
 from .warm.bootstrap import Target
 
 
@@ -45,6 +47,11 @@ class Service:
         self.base_env: dict[str, str] | None = None  # what it was spawned with (ours aside)
         # Old processes still finishing their requests after an overlapping restart.
         self.draining: set[ChildProcess] = set()
+        # The tracebacks of the current process's output, per stream (tracebacks.py).
+        self.readers: dict[str, TracebackReader] = {}
+        self.last_error: dict[str, Any] | None = None  # what it last crashed with
+        self.exit_error: dict[str, Any] | None = None  # what its last exit crashed with
+        self.ever_ready = False  # this start (a crash before it: dev mode waits for a fix)
 
     def status(self, depends_on: dict[str, str]) -> ServiceStatus:
         return ServiceStatus(
@@ -62,4 +69,5 @@ class Service:
             foreground=self.foreground,
             depends_on=depends_on,
             log_error=self.log.error,
+            last_error=self.last_error,
         )

@@ -17,16 +17,17 @@ class State(StrEnum):
     EXITED = "exited"  # ended with 0, not restarted
     BACKOFF = "backoff"  # waiting to restart
     FAILED = "failed"  # gave up
+    CRASHED = "crashed"  # dev mode: ended before it was ever ready; waits for a change
 
 
 RUNNING_STATES = frozenset({State.STARTING, State.READY, State.UNHEALTHY})
 ALIVE_STATES = RUNNING_STATES | {State.STOPPING}
-DONE_STATES = frozenset({State.STOPPED, State.EXITED, State.FAILED})
+DONE_STATES = frozenset({State.STOPPED, State.EXITED, State.FAILED, State.CRASHED})
 
 _S = State
 LEGAL: dict[State, frozenset[State]] = {
     _S.PENDING: frozenset({_S.STARTING, _S.FAILED, _S.STOPPED}),
-    _S.STARTING: frozenset({_S.READY, _S.STOPPING, _S.BACKOFF, _S.FAILED, _S.EXITED}),
+    _S.STARTING: frozenset({_S.READY, _S.STOPPING, _S.BACKOFF, _S.FAILED, _S.EXITED, _S.CRASHED}),
     _S.READY: frozenset({_S.UNHEALTHY, _S.STOPPING, _S.BACKOFF, _S.FAILED, _S.EXITED}),
     _S.UNHEALTHY: frozenset({_S.READY, _S.STOPPING, _S.BACKOFF, _S.FAILED, _S.EXITED}),
     _S.STOPPING: frozenset({_S.STOPPED}),
@@ -34,6 +35,7 @@ LEGAL: dict[State, frozenset[State]] = {
     _S.STOPPED: frozenset({_S.PENDING}),
     _S.EXITED: frozenset({_S.PENDING, _S.STOPPED}),
     _S.FAILED: frozenset({_S.PENDING, _S.STOPPED}),
+    _S.CRASHED: frozenset({_S.PENDING, _S.STOPPED}),
 }
 
 

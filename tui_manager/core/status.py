@@ -24,6 +24,7 @@ class ServiceStatus(NamedTuple):
     # dev mode: its warm template (state, pid, rss, reason) and how it last started
     warm: dict[str, Any] | None = None
     listen: tuple[str, ...] = ()  # the sockets the manager holds for it
+    last_error: dict[str, Any] | None = None  # the Python error it last crashed with
 
     @property
     def uptime(self) -> float | None:

@@ -38,6 +38,7 @@ from .service import Service
 from .sockets import Held, HeldSockets, server_line
 from .states import DONE_STATES, RUNNING_STATES, ExitStatus, State, check_transition
 from .status import ServiceStatus
+from .tracebacks import TracebackReader
 from .warm.bootstrap import Target
 
 if TYPE_CHECKING:
@@ -309,6 +310,7 @@ class Supervisor:
         def on_output(stream: str, data: bytes | None) -> None:
             self.on_output(svc, stream, data)
 
+        svc.readers = {}  # this process's tracebacks only (before its first byte arrives)
         child = await self.warm.spawn(svc, spec, on_output) if self.warm is not None else None
         if child is None:
             child = await spawn(spec, on_output)
@@ -362,6 +364,10 @@ class Supervisor:
         block = svc.log.feed(stream, data) if data is not None else svc.log.flush(stream)
         if not block:
             return
+        reader = svc.readers.get(stream)
+        if reader is None:
+            reader = svc.readers[stream] = TracebackReader()
+        reader.feed_block(block)
         msg = LogLines(svc.name, stream, block)
         probe = svc.ready_probe
         if probe is not None and probe.wants_output:

@@ -30,6 +30,20 @@ MODULE = "tui_manager.core.warm.bootstrap"
 BLOCKED = frozenset({signal.SIGTERM, signal.SIGINT})
 
 
+_OURS = str(Path(__file__).resolve().parents[2]) + os.sep  # the tui_manager package
+
+
+def print_user_traceback(e: BaseException) -> None:
+    """The traceback from the first frame of the user's own code: the frames of autogpt-dev
+    that called run() or cleanup() are nobody's business (nor the project frame)."""
+    import traceback
+
+    tb = e.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_OURS):
+        tb = tb.tb_next
+    traceback.print_exception(type(e), e, tb or e.__traceback__)
+
+
 def argv(payload: Path) -> list[str]:
     return [sys.executable, "-m", MODULE, str(payload)]
 
@@ -70,7 +84,11 @@ def main(argv: list[str]) -> int:
     for sig in BLOCKED:
         signal.signal(sig, lambda number, frame: early.append(number))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, BLOCKED)  # one that came already: handled now
-    process, silent = read_payload(Path(argv[1]))
+    try:
+        process, silent = read_payload(Path(argv[1]))
+    except BaseException as e:  # the user's module failed to import, or to unpickle
+        print_user_traceback(e)
+        return 1
     if early:
         process._shutting_down = True
         process.cleanup()
