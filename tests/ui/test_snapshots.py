@@ -19,6 +19,7 @@ from tui_manager.ui.widgets import services_table
 from tui_manager.ui.widgets.log_pane import LogPane
 
 GREEN, RESET = "\\u001b[32m", "\\u001b[0m"  # TOML escapes: the child prints real ANSI
+MISSING = "DATABASE_URL is not set: copy .env.example to .env, or export it in your shell"
 STACK = f"""
 [manager]
 name = "demo"
@@ -31,6 +32,12 @@ depends_on = ["database"]
 [services.mailer]
 command = "no-such-mailer"
 depends_on = {{ database = "started" }}
+[services.exiter]
+command = ["sh", "-c", "exit 3"]
+restart = "no"
+[services.importer]
+command = ["{{py}}", "-c", "raise KeyError('{MISSING}')"]
+restart = "no"
 [services.worker]
 command = ["sh", "-c", "echo 'claimed 1'; echo '{GREEN}completed{RESET}'; exec sleep 1000"]
 depends_on = ["api"]
@@ -66,12 +73,16 @@ async def settled(pilot: Any) -> None:
     app: Dashboard = pilot.app
     await app.engine.start()  # type: ignore[attr-defined]  (what the runner does)
     await wait_until(
-        lambda: state(app.engine, "worker") == "ready" and state(app.engine, "mailer") == "failed",
+        lambda: (
+            state(app.engine, "worker") == "ready"
+            and all(state(app.engine, n) == "failed" for n in ("mailer", "exiter", "importer"))
+        ),
         15,
     )
     await wait_until(lambda: len(app.query_one("#fg", LogPane).source) == 2, 5)
     await pilot.pause(0.3)
     app.sync_table()
+    app.clear_notifications()  # (the crash toasts have their own test: the table is this one's)
     await pilot.pause()
 
 
@@ -79,7 +90,9 @@ def shutdown(app: Dashboard) -> None:
     app.engine.force_kill()
 
 
-@pytest.mark.parametrize("size", [(140, 36), (80, 24)], ids=["wide", "narrow"])
+@pytest.mark.parametrize(
+    "size", [(80, 24), (100, 30), (120, 40), (200, 50)], ids=["80x24", "100x30", "120x40", "200x50"]
+)
 def test_main_screen(snap_compare: Any, write_config: Any, stable_cells: None, size: Any):
     app = dashboard(write_config)
     try:
@@ -94,6 +107,7 @@ def test_main_screen(snap_compare: Any, write_config: Any, stable_cells: None, s
         (["question_mark"], "help"),
         (["2", "slash", *"post", "enter"], "search"),
         (["3"], "failed"),
+        (["5"], "traceback"),
     ],
 )
 def test_screens(

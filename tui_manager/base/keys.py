@@ -26,6 +26,8 @@ KEYS: tuple[Key, ...] = (
     Key("stop", "s", "stop", "Stop", "Stop the selected service"),
     Key("start", "a,S", "start", "Start", "Start the selected service"),
     Key("restart-all", "R", "restart_all", "Restart all", "Restart all services"),
+    Key("error", "e", "open_error", "Error", "Open the selected service's last error in $EDITOR"),
+    Key("errors", "E", "errors", "Errors", "The errors of every service, grouped"),
     Key("show-all", "0", "show_all", "All logs", "Show every service's log, merged"),
     Key("search", "slash", "search", "Search", "Search the log", palette=False),
     Key("next-match", "n", "next_match(1)", "Next", "Next match", False, False),
@@ -40,13 +42,24 @@ KEYS: tuple[Key, ...] = (
     Key("grow", "plus", "resize(5)", "Grow", "Grow the foreground pane", False, False),
     Key("shrink", "minus", "resize(-5)", "Shrink", "Shrink the foreground pane", False, False),
     Key("help", "question_mark", "help", "Help", "Help: every key", palette=False),
-    Key("quit", "q,ctrl+q", "quit", "Quit", "Quit (orderly stop; again: kill now)", priority=True),
+    Key(
+        "quit",
+        "q,ctrl+q,ctrl+c",
+        "quit",
+        "Quit",
+        "Quit (orderly stop; again: kill now)",
+        priority=True,
+    ),
     *(
         Key(f"select-{i}", str(i), f"select({i})", f"#{i}", f"Select service #{i}", False, False)
         for i in range(1, 10)
     ),
 )
 BINDING_IDS: tuple[str, ...] = tuple(k.id for k in KEYS)
+
+# The footer, narrowest first: these two always show (help, and the palette Textual adds);
+# the other footer keys follow in the order of KEYS while they fit, whole.
+FOOTER_ALWAYS = ("quit", "help")
 
 # How Textual names keys -> how a person types them.
 _DISPLAY = {"slash": "/", "question_mark": "?", "plus": "+", "minus": "-", "end": "End"}

@@ -20,16 +20,18 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message as UIMessage
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
-from ..base.keys import KEYS
+from ..base.keys import KEYS, display
 from ..core.engine import Engine, EngineError, UnknownService
 from ..core.events import Lifecycle, LogLines, Message, ShutdownStarted, StateChanged, describe
 from ..core.stats import StatsSampler
 from ..core.status import ServiceStatus
+from . import triage
 from .screens.shutdown import ShutdownScreen
+from .widgets.keys_footer import KeysFooter
 from .widgets.log_pane import LogPane, RecentMessages
-from .widgets.services_table import ServicesTable
+from .widgets.services_table import TROUBLE, ServicesTable
 
 FRAME = 1 / 10
 STATS_EVERY = 2.0  # seconds between CPU/memory samples: as often as a person can read them
@@ -58,6 +60,9 @@ class Dashboard(App[int]):
         info = engine.info
         self.selected: str = next(iter(info.order), ALL)
         self.pending: list[Message] = []
+        # Messages already in a pane's history (it was filled from the engine's ring, which
+        # has them): not to be added to it again when they are flushed. Pane id -> ids.
+        self._in_history: dict[str, set[int]] = {"log": set(), "fg": set()}
         self.merged = RecentMessages(SHOW_LINES)
         rows, self._unsubscribe = engine.subscribe(self.pending.append)  # cheap: all else waits
         self.rows: dict[str, ServiceStatus] = {r.name: r for r in rows}
@@ -86,7 +91,7 @@ class Dashboard(App[int]):
             id="search",
             classes="hidden",
         )
-        yield Footer()
+        yield KeysFooter(self.keymap)
 
     def on_mount(self) -> None:
         info = self.engine.info
@@ -98,6 +103,7 @@ class Dashboard(App[int]):
         self.set_timer(0.1, self.sample_stats)
         if info.foreground:
             lines = self.engine.history(info.foreground, 1000)
+            self._in_history["fg"] = self._pending_of(info.foreground)
             self.fg_pane.replace((info.foreground, ln) for ln in lines)
         self.show(self.selected)
         self.sync_table()
@@ -135,10 +141,12 @@ class Dashboard(App[int]):
             elif isinstance(msg, ShutdownStarted) and not self.attached:
                 self.show_shutdown()
         self.merged.extend(logs)  # undecoded: only what a pane shows is ever decoded
+        skip_log, skip_fg = self._in_history["log"], self._in_history["fg"]
+        self._in_history = {"log": set(), "fg": set()}
         shown = logs if self.selected == ALL else [m for m in logs if m.service == self.selected]
-        self.log_pane.append_newest(shown, FRAME_LINES)
+        self.log_pane.append_newest([m for m in shown if id(m) not in skip_log], FRAME_LINES)
         if fg_name := self.engine.info.foreground:
-            fg = [m for m in logs if m.service == fg_name]
+            fg = [m for m in logs if m.service == fg_name and id(m) not in skip_fg]
             self.fg_pane.append_newest(fg, FRAME_LINES)
         if rows_changed:
             self.sync_table()
@@ -149,6 +157,10 @@ class Dashboard(App[int]):
         statuses = [self.rows[n] for n in self.engine.info.order if n in self.rows]
         with self.batch_update():
             self.table.sync(statuses, self.stats)
+        if self.selected in self.rows:
+            title = self._log_title(self.selected)
+            if title != self.log_pane.border_title:
+                self.log_pane.border_title = title
         ready = sum(s.state == "ready" for s in statuses)
         title = f"{self.engine.info.name}: {ready}/{len(statuses)} ready"
         if title != self.title:  # a header repaint only when it says something new
@@ -186,23 +198,39 @@ class Dashboard(App[int]):
             self.call_after_refresh(self.sync_table)
 
     # -- selection -------------------------------------------------------------------------------
+    def _pending_of(self, name: str) -> set[int]:
+        """The messages of `name` published but not flushed yet: the engine's history, read
+        now, has them already (both engines keep their ring before they publish)."""
+        return {id(m) for m in self.pending if isinstance(m, LogLines) and m.service == name}
+
     def show(self, name: str) -> None:
         self.selected = name
         pane = self.log_pane
-        if name == ALL:
+        if name == ALL:  # (from flushed messages only: nothing pending is in it)
             pane.show_lines("all services", True, self.merged.newest(SHOW_LINES))
         else:
+            self._in_history["log"] = self._pending_of(name)
             lines = ((name, ln) for ln in self.engine.history(name, SHOW_LINES))
-            pane.show_lines(f"{name} log", False, lines)
+            pane.show_lines(self._log_title(name), False, lines)
+
+    def _log_title(self, name: str) -> str:
+        """`api log`, and why it is in trouble in full (the table's `why` may be cut)."""
+        row = self.rows.get(name)
+        if row is not None and row.state in TROUBLE and row.reason:
+            return f"{name} log · {row.state}: {row.reason}"
+        return f"{name} log"
 
     def on_services_table_row_highlighted(self, event: ServicesTable.RowHighlighted) -> None:
         if event.name != self.selected:
             self.show(event.name)
 
     def target(self) -> str | None:
-        name = self.selected if self.selected != ALL else None
+        """The service an action is for: the table's cursor as it is now. Every key typed
+        before this one has moved it already, whereas the message that follows a move (and
+        changes the log pane) may still be queued: keys act in the order they were typed."""
+        name = self.table.selected()
         if name is None:
-            self.notify("select a service first (1-9 or the table)", severity="warning")
+            self.notify("no service to act on", severity="warning")
         return name
 
     # -- actions ---------------------------------------------------------------------------------
@@ -233,6 +261,16 @@ class Dashboard(App[int]):
     def action_start(self) -> None:
         if name := self.target():
             self._act("start", [name])
+
+    def action_open_error(self) -> None:
+        if name := self.target():
+            triage.open_error(self, name)
+
+    def action_errors(self) -> None:
+        triage.show_errors(self)
+
+    def on_log_pane_open_file(self, event: LogPane.OpenFile) -> None:
+        triage.open_frame(self, event.path, event.line)
 
     def action_restart_all(self) -> None:
         self._act("restart", self.engine.info.order)
@@ -343,7 +381,8 @@ class Dashboard(App[int]):
                 partial(self.table.select, name),
             )
         for k in KEYS:
-            if k.palette:
+            if k.palette:  # the help line names its key (not the title once more)
+                keys = display(self.keymap.get(k.id, k.keys))
                 yield SystemCommand(
-                    k.description, k.description, partial(self.run_action, k.action)
+                    k.description, f"key: {keys}", partial(self.run_action, k.action)
                 )

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -106,6 +107,13 @@ class LogPane(ScrollView, can_focus=True):
     wrap: var[bool] = var(False)
     timestamps: var[bool] = var(False)
     follow: var[bool] = var(True)
+
+    class OpenFile(Message):
+        """A traceback's `File "...", line N` was clicked."""
+
+        def __init__(self, service: str, path: str, line: int) -> None:
+            super().__init__()
+            self.service, self.path, self.line = service, path, line
 
     def __init__(self, merged: bool = False, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -288,6 +296,18 @@ class LogPane(ScrollView, can_focus=True):
 
     def action_scroll_end(self) -> None:
         self.follow = True
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a traceback's `File "...", line N` opens the editor there."""
+        from ..editing import frame_at
+
+        try:
+            index, _ = self.rows.locate(int(self.scroll_y) + event.y - self.gutter.top)
+        except IndexError:
+            return
+        service, line = self.rows.items[index]
+        if (where := frame_at(latest_state(line.text))) is not None:
+            self.post_message(self.OpenFile(service, *where))
 
     # -- search -----------------------------------------------------------------------------
     def search(self, query: str) -> int:

@@ -3,7 +3,9 @@
 Rendered row by row from our own cache: a row is drawn again only when one of its cells (or
 whether it holds the cursor) changed. Textual's DataTable re-renders every cell of the table on
 any update, which with the stats refreshed every couple of seconds was most of the dashboard's
-idle CPU.
+idle CPU. The columns are laid out for the width the table has (base/columns.py): it never
+scrolls sideways. When the rows do not all fit, the foreground service stays pinned on the last
+line and the others scroll above it.
 """
 
 from __future__ import annotations
@@ -22,41 +24,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...base.columns import PADDING, Column, layout
 from ...base.fmt import duration, exit_cell, templates_summary
 from ...core.stats import ServiceStats, human_bytes, sparkline
 from ...core.status import ServiceStatus
-
-COLUMNS = [
-    ("#", "n"),
-    ("service", "name"),
-    ("state", "state"),
-    ("pid", "pid"),
-    ("uptime", "uptime"),
-    ("restarts", "restarts"),
-    ("cpu", "cpu"),
-    ("mem", "mem"),
-    ("cpu 30s", "spark"),
-    ("mem 30s", "mspark"),
-    ("health", "probe"),
-    ("exit", "exit"),
-    ("why", "reason"),
-]
-# Fixed widths: columns never jump as values change (uptime 9s -> 10s). A longer `why` is
-# cut here; the toast and `autogpt-dev status` show it whole.
-WIDTHS = {
-    "n": 1,
-    "state": 9,
-    "pid": 7,
-    "uptime": 6,
-    "restarts": 8,
-    "cpu": 4,
-    "mem": 6,
-    "spark": 10,
-    "mspark": 10,
-    "probe": 14,
-    "exit": 6,
-    "reason": 40,
-}
 
 # Data-driven cell colours: the one place the table's palette lives.
 STATE_STYLE = {
@@ -69,10 +40,11 @@ STATE_STYLE = {
     "exited": "blue",
     "backoff": "magenta",
     "failed": "bold red",
+    "crashed": "bold magenta",
 }
+TROUBLE = ("failed", "crashed", "backoff", "unhealthy")
 
 
-PADDING = 1  # cells of space on each side of a column, as DataTable draws them
 Cell = str | Text
 
 
@@ -130,8 +102,9 @@ class ServicesTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self._cells: dict[str, dict[str, Cell]] = {}
         self._rendered: dict[str, tuple[tuple[object, ...], Strip]] = {}  # name -> (key, strip)
-        name_width = max([len(n) + 2 for n in names] + [7])  # room for " ★"
-        self.widths = [name_width if key == "name" else WIDTHS[key] for _, key in COLUMNS]
+        self.longest = max([len(n) for n in names] + [5])
+        self.columns: list[tuple[Column, int]] = layout(200, self.longest)
+        self.pinned: str | None = None  # the foreground service, pinned when rows scroll
 
     # -- data --------------------------------------------------------------------------------
     def cells_for(
@@ -151,7 +124,7 @@ class ServicesTable(ScrollView, can_focus=True):
             "mspark": sparkline([float(r) for r in stats.rss_history]) if stats and running else "",
             "probe": st.probe or "-",
             "exit": exit_cell(st.exit_code, st.exit_signal),
-            "reason": Text(st.reason or "", style="red" if st.state == "failed" else "dim"),
+            "reason": Text(st.reason or "", style="red" if st.state in TROUBLE else "dim"),
         }
 
     def sync(self, statuses: list[ServiceStatus], stats: dict[str, ServiceStats]) -> None:
@@ -173,11 +146,37 @@ class ServicesTable(ScrollView, can_focus=True):
             self._rendered.pop(gone, None)
         selected = self.selected()
         self.names = names
+        self.pinned = next((st.name for st in statuses if st.foreground), None)
         if selected in names and names.index(selected) != self.cursor_row:
             self.cursor_row = names.index(selected)
         self.cursor_row = min(self.cursor_row, max(0, len(names) - 1))
-        self.virtual_size = Size(sum(w + 2 * PADDING for w in self.widths), len(names) + 1)
+        self._relayout()
         self.refresh()
+
+    # -- layout ------------------------------------------------------------------------------
+    def on_resize(self, _: events.Resize) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
+        columns = layout(max(20, self.scrollable_content_region.width), self.longest)
+        if columns != self.columns:
+            self.columns = columns
+            self._rendered.clear()
+        rows = self._scrolling()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + 1 + self._pin())
+        self.refresh()
+
+    def _visible(self) -> int:
+        """Rows on screen below the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _pin(self) -> int:
+        """1 when the foreground row is pinned on the last line (the rows do not all fit)."""
+        return int(self.pinned is not None and len(self.names) > self._visible())
+
+    def _scrolling(self) -> list[str]:
+        """The rows that scroll (all of them, or all but the pinned one)."""
+        return [n for n in self.names if not (self._pin() and n == self.pinned)]
 
     def get_cell(self, name: str, key: str) -> Cell:
         return self._cells[name][key]
@@ -197,18 +196,31 @@ class ServicesTable(ScrollView, can_focus=True):
         if row == self.cursor_row or not self.names:
             return
         self.cursor_row = row
-        visible = max(1, self.scrollable_content_region.height - 1)  # below the header
-        if row < self.scroll_y:
-            self.scroll_to(y=row, animate=False)
-        elif row >= self.scroll_y + visible:
-            self.scroll_to(y=row - visible + 1, animate=False)
+        name = self.names[row]
+        scrolling = self._scrolling()
+        if name in scrolling:  # (the pinned row is always on screen)
+            at, visible = scrolling.index(name), self._visible() - self._pin()
+            if at < self.scroll_y:
+                self.scroll_to(y=at, animate=False)
+            elif at >= self.scroll_y + visible:
+                self.scroll_to(y=at - visible + 1, animate=False)
         self.refresh()
-        self.post_message(self.RowHighlighted(self, self.names[row]))
+        self.post_message(self.RowHighlighted(self, name))
 
     def on_click(self, event: events.Click) -> None:
         y = event.y - self.gutter.top  # the click's row within the content, the header is 0
-        if y >= 1 and (row := int(self.scroll_y) + y - 1) < len(self.names):
-            self._move(row)
+        if (name := self._name_at(y)) is not None:
+            self._move(self.names.index(name))
+
+    def _name_at(self, y: int) -> str | None:
+        """The service on content line `y` (0 is the header)."""
+        if y < 1:
+            return None
+        if self._pin() and y == self._visible():
+            return self.pinned
+        scrolling = self._scrolling()
+        row = int(self.scroll_y) + y - 1
+        return scrolling[row] if row < len(scrolling) else None
 
     def on_focus(self) -> None:
         self._rendered.clear()  # the cursor's colours follow focus
@@ -223,13 +235,14 @@ class ServicesTable(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_x = self.scroll_offset.x
         width = self.scrollable_content_region.width
         base = self.rich_style
+        name = self._name_at(y) if y else None
         if y == 0:
             strip = self._header()
-        elif (row := scroll_y + y - 1) < len(self.names):
-            strip = self._row(row)
+        elif name is not None:
+            strip = self._row(self.names.index(name))
         else:
             return Strip.blank(width, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
@@ -239,7 +252,7 @@ class ServicesTable(ScrollView, can_focus=True):
         key = ("header", style)
         cached = self._rendered.get("\0header")
         if cached is None or cached[0] != key:
-            cells = [Text(label) for label, _ in COLUMNS]
+            cells = [Text(col.label) for col, _ in self.columns]
             cached = self._rendered["\0header"] = (key, self._strip(cells, style, over=False))
         return cached[1]
 
@@ -254,7 +267,7 @@ class ServicesTable(ScrollView, can_focus=True):
                 style, over = self.get_component_rich_style("services-table--cursor"), True
             else:
                 style, over = Style(), False
-            strip = self._strip([cells[k] for _, k in COLUMNS], style, over)
+            strip = self._strip([cells[col.key] for col, _ in self.columns], style, over)
             cached = self._rendered[name] = (key, strip)
         return cached[1]
 
@@ -263,12 +276,12 @@ class ServicesTable(ScrollView, can_focus=True):
         own colours (the cursor row), else the cells' colours win."""
         pad = " " * PADDING
         segments: list[Segment] = []
-        for cell, width in zip(cells, self.widths, strict=True):
+        for cell, (col, width) in zip(cells, self.columns, strict=True):
             if isinstance(cell, str):
                 segments.append(Segment(pad + set_cell_size(cell, width) + pad, style))
                 continue
             text = cell.copy()
-            text.truncate(width, overflow="crop", pad=True)
+            text.truncate(width, overflow="ellipsis" if col.key == "reason" else "crop", pad=True)
             segments.append(Segment(pad, style))
             # Text.render leaves out the text's own base style (its caller applies it).
             own = self.app.console.get_style(text.style) if text.style else Style()
