@@ -60,24 +60,24 @@ class JsonFormat:
 
     def __call__(self, msg: Message) -> bytes:
         if isinstance(msg, LogLines):
-            rows = [
-                {"ts": msg.ts, "service": msg.service, "stream": msg.stream, "line": line}
-                for line in msg.lines
-            ]
-        elif isinstance(msg, Lifecycle):
+            # The fields but the line are the same for the whole block: encoded once.
+            head = (
+                f'{{"ts": {json.dumps(msg.ts)}, "service": {json.dumps(msg.service)}, '
+                f'"stream": {json.dumps(msg.stream)}, "line": '
+            )
+            dumps = json.dumps
+            return "".join([f"{head}{dumps(line)}}}\n" for line in msg.lines]).encode()
+        if isinstance(msg, Lifecycle):
             event = json.loads(msg.to_json())
-            rows = [
-                {
-                    "ts": msg.ts,
-                    "service": "system",
-                    "stream": "system",
-                    "line": describe(msg),
-                    "event": event,
-                }
-            ]
-        else:
-            return b""
-        return "".join(json.dumps(r) + "\n" for r in rows).encode()
+            row = {
+                "ts": msg.ts,
+                "service": "system",
+                "stream": "system",
+                "line": describe(msg),
+                "event": event,
+            }
+            return (json.dumps(row) + "\n").encode()
+        return b""
 
 
 def _fileno(out: BinaryIO | None) -> int:

@@ -1,22 +1,121 @@
-"""Writing to our stdout without ever blocking the engine: a bounded buffer and a writer thread.
+"""Writing to our stdout without ever blocking the engine, and without losing a line for any
+reader that keeps reading.
 
-The engine's loop only appends bytes (O(1)). The thread does the blocking writes, so a paused
-pager (`up | less`) or a slow log shipper stalls the thread, not the supervision. Past the bound,
-new output is dropped and counted; once the reader catches up, one line says how much was lost.
-A closed stdout (`up | head -5`) is reported once through `on_closed`.
+The engine's loop only appends bytes. A writer thread does the blocking writes, so a slow
+reader stalls the thread, never the supervision. What the reader has not taken yet waits in
+memory up to BOUND, and beyond that in a spool file on disk (unlinked at once), in order: a
+regular file, /dev/null, a slow but steady pipe or socket, a CI runner that falls minutes
+behind, all get every line. Only a reader that made no progress at all for STALL seconds (a
+paused `less`, Ctrl+S, a stopped `cat`) loses lines: what waited for it is dropped and counted,
+and once it reads again it gets one line saying how much it missed (the log files have it),
+then the newest output. A regular file is never given up on. A closed stdout (`up | head -5`)
+is reported once through `on_closed`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
+import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import BinaryIO
 
-BOUND = 8 << 20  # bytes waiting for the reader before output is dropped
-PIECE = 1 << 16
+BOUND = 8 << 20  # bytes waiting in memory; more wait in the spool file
+STALL = 2.0  # seconds without progress after which a pipe's reader is given up on
+PIECE = 1 << 14  # a write's size: the reader's progress is seen at this grain
+
+
+def marker(lines: int, size: int) -> bytes:
+    return (
+        f"… {lines:,} lines ({size:,} bytes) skipped here while the reader was stopped "
+        "(the log files have them)\n"
+    ).encode()
+
+
+def never_gives_up(fd: int) -> bool:
+    """A regular file or /dev/null: it never stops reading, so nothing is ever dropped."""
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return False
+    if stat.S_ISREG(st.st_mode):
+        return True
+    try:
+        null = os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
+
+
+class Spool:
+    """Bytes in order, in memory up to `bound` and then on disk: appended by the engine,
+    taken from the front by the writer thread (the caller holds the lock)."""
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self.memory: deque[bytes] = deque()
+        self.in_memory = 0
+        self.file: BinaryIO | None = None
+        self.read_at = self.write_at = 0  # offsets in the spool file
+        self.lines = 0  # newlines waiting, for the marker
+
+    @property
+    def size(self) -> int:
+        return self.in_memory + self.write_at - self.read_at
+
+    def append(self, data: bytes) -> None:
+        self.lines += data.count(b"\n")
+        # Once anything went to disk, everything after it does too, or the order would break.
+        if self.file is None and self.in_memory + len(data) <= self.bound:
+            self.memory.append(data)
+            self.in_memory += len(data)
+            return
+        if self.file is None:
+            self.file = tempfile.TemporaryFile(prefix="autogpt-dev-stdout-")  # noqa: SIM115
+        self.file.seek(self.write_at)
+        self.file.write(data)
+        self.write_at += len(data)
+
+    def take(self) -> bytes:
+        """The next bytes to write: a big block as it is (a flood's blocks are MiBs), small
+        ones joined; from memory first, then from the spool."""
+        if self.memory:
+            parts = [self.memory.popleft()]
+            size = len(parts[0])
+            while self.memory and size < PIECE and len(self.memory[0]) < PIECE:
+                parts.append(self.memory.popleft())
+                size += len(parts[-1])
+            self.in_memory -= size
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+        elif self.file is not None and self.read_at < self.write_at:
+            self.file.flush()
+            self.file.seek(self.read_at)
+            data = self.file.read(min(1 << 20, self.write_at - self.read_at))
+            self.read_at += len(data)
+            if self.read_at == self.write_at:
+                self.drop_file()
+        else:
+            return b""
+        self.lines -= data.count(b"\n")
+        return data
+
+    def clear(self) -> tuple[int, int]:
+        """Drop everything waiting: (lines, bytes) dropped."""
+        dropped = (self.lines, self.size)
+        self.memory.clear()
+        self.in_memory = self.lines = 0
+        self.drop_file()
+        return dropped
+
+    def drop_file(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        self.file = None
+        self.read_at = self.write_at = 0
 
 
 class BoundedWriter:
@@ -25,24 +124,23 @@ class BoundedWriter:
         fd: int,
         on_closed: Callable[[], None] | None = None,
         bound: int = BOUND,
-        marker: Callable[[int, int], bytes] | None = None,
+        stall: float = STALL,
         on_resumed: Callable[[], None] | None = None,
+        frames: bool = False,
     ) -> None:
+        """`frames`: what is written is screen frames (the dashboard's terminal): past the
+        bound they are dropped at once, never spooled or announced (a repaint follows)."""
         self.fd = fd
+        self.frames = frames
         self.on_closed = on_closed
         self.on_resumed = on_resumed  # output flows again after some was dropped
-        self.bound = bound
-        self.marker = marker or (
-            lambda lines, size: (
-                f"… output paused: {lines:,} lines ({size:,} bytes) "
-                "dropped here (the log files have them)\n".encode()
-            )
-        )
+        self.stall = stall
+        self.patient = never_gives_up(fd)
         self.closed = False
-        self._chunks: deque[bytes] = deque()
-        self._size = 0
-        self._dropped_lines = 0
-        self._dropped_bytes = 0
+        self._spool = Spool(bound)
+        self._progress = time.monotonic()  # when the reader last took something
+        self._writing = False  # the thread is inside a write (it may be blocked there)
+        self._dropped_lines = self._dropped_bytes = 0
         self._cond = threading.Condition()
         self._stop = False
         self._idle = threading.Event()
@@ -50,63 +148,105 @@ class BoundedWriter:
         self._thread = threading.Thread(target=self._run, name="stdout-writer", daemon=True)
         self._thread.start()
 
+    # -- the engine's side ----------------------------------------------------------------------
     def write(self, data: bytes) -> None:
         if self.closed or not data:
             return
         with self._cond:
-            if self._size + len(data) > self.bound:
-                self._dropped_lines += data.count(b"\n")
-                self._dropped_bytes += len(data)
+            full = self.frames and self._spool.size + len(data) > self._spool.bound
+            if full or self._stalled():
+                self._drop(data)
                 return
-            resumed = bool(self._dropped_bytes)
-            if resumed:
-                data = self.marker(self._dropped_lines, self._dropped_bytes) + data
-                self._dropped_lines = self._dropped_bytes = 0
-            self._chunks.append(data)
-            self._size += len(data)
+            self._spool.append(data)
             self._idle.clear()
             self._cond.notify()
-        if resumed and self.on_resumed:
-            self.on_resumed()
 
+    def _stalled(self) -> bool:
+        """The reader took nothing for `stall` seconds while output waited for it."""
+        if self.patient or not self._writing:
+            return False
+        return time.monotonic() - self._progress > self.stall
+
+    def _drop(self, data: bytes) -> None:
+        lines, size = self._spool.clear()
+        self._dropped_lines += lines + data.count(b"\n")
+        self._dropped_bytes += size + len(data)
+
+    # -- the writer thread ----------------------------------------------------------------------
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._chunks and not self._stop:
+                while not self._spool.size and not self._stop:
                     self._idle.set()
                     self._cond.wait()
-                if not self._chunks:
+                data = self._spool.take()
+                if not data and self._stop:
                     return
-                data = self._take()
-            view = memoryview(data)
+                self._writing = True
             try:
-                while view:
-                    # In pieces: a blocking write returns only once all of it is written,
-                    # and the room it frees must count as soon as the reader takes some.
-                    n = os.write(self.fd, view[:PIECE])
-                    view = view[n:]
-                    with self._cond:  # room again as soon as the reader takes some
-                        self._size -= n
-            except BlockingIOError:  # someone set O_NONBLOCK on a shared tty: wait, retry
-                time.sleep(0.01)
-                with self._cond:
-                    self._chunks.appendleft(bytes(view))
-                continue
+                self._write_all(data)
+                self._announce()  # (between whole chunks: never inside a line)
             except OSError:  # EPIPE: nobody reads any more; EIO: the terminal is gone
                 self._closed()
                 return
+            finally:
+                with self._cond:
+                    self._writing = False
 
-    def _take(self) -> bytes:
-        """The next write (the lock held): a big chunk as it is (a flood's blocks are MiBs:
-        joining them would copy them all once more), small ones joined into one write."""
-        first = self._chunks.popleft()
-        if len(first) >= PIECE or not self._chunks:
-            return first
-        parts, size = [first], len(first)
-        while self._chunks and size < PIECE and len(self._chunks[0]) < PIECE:
-            parts.append(self._chunks.popleft())
-            size += len(parts[-1])
-        return b"".join(parts)
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = self._write_piece(view[:PIECE])
+            view = view[n:]
+            if self._progressed() and view:  # it was away: finish the line, drop the rest
+                rest = bytes(view)
+                cut = rest.find(b"\n") + 1
+                self._write_all_plain(rest[:cut])
+                with self._cond:
+                    self._dropped_lines += rest[cut:].count(b"\n")
+                    self._dropped_bytes += len(rest) - cut
+                return
+
+    def _write_all_plain(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._write_piece(view[:PIECE]) :]
+
+    def _write_piece(self, piece: memoryview | bytes) -> int:
+        """One write; in pieces because a blocking write returns only once all of it is
+        written, and progress must show as soon as the reader takes some."""
+        while True:
+            try:
+                return os.write(self.fd, piece)
+            except BlockingIOError:  # someone set O_NONBLOCK on a shared tty: wait, retry
+                time.sleep(0.01)
+
+    def _progressed(self) -> bool:
+        """The reader took a piece. True if it had taken nothing for `stall` seconds before:
+        it was stopped, and what waited for it meanwhile is dropped (counted for the marker),
+        as it would have been had the service written more meanwhile (write)."""
+        with self._cond:
+            now = time.monotonic()
+            away = not (self.patient or self.frames) and now - self._progress > self.stall
+            self._progress = now
+            if away:
+                lines, size = self._spool.clear()
+                self._dropped_lines += lines
+                self._dropped_bytes += size
+            return away
+
+    def _announce(self) -> None:
+        """The reader took a whole chunk: if output was dropped meanwhile, say how much,
+        before anything newer."""
+        with self._cond:
+            lines, size = self._dropped_lines, self._dropped_bytes
+            self._dropped_lines = self._dropped_bytes = 0
+        if not size:
+            return
+        if not self.frames:
+            self._write_all_plain(marker(lines, size))
+        if self.on_resumed:
+            self.on_resumed()
 
     def _closed(self) -> None:
         self.closed = True
@@ -114,6 +254,7 @@ class BoundedWriter:
         if self.on_closed:
             self.on_closed()
 
+    # -- closing --------------------------------------------------------------------------------
     def flush(self, timeout: float) -> bool:
         """Wait (up to timeout) until everything is written; False if the reader is stuck."""
         return self._idle.wait(timeout)
@@ -126,3 +267,5 @@ class BoundedWriter:
             self._cond.notify()
         with contextlib.suppress(RuntimeError):
             self._thread.join(0.1 if self.closed else timeout)
+        with self._cond:
+            self._spool.drop_file()

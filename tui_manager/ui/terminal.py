@@ -28,7 +28,7 @@ class GuardedStream(io.TextIOBase):
     def __init__(self, stream: TextIO, on_resumed: Callable[[], None] | None = None) -> None:
         self._stream = stream
         self._writer = BoundedWriter(
-            stream.fileno(), bound=BOUND, marker=lambda lines, size: b"", on_resumed=on_resumed
+            stream.fileno(), bound=BOUND, frames=True, on_resumed=on_resumed
         )
 
     @property
