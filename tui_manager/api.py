@@ -33,7 +33,7 @@ from typing import Any, Self
 
 from .config.config import Config
 from .config.spec import ServiceSpec
-from .core.warm.bootstrap import Target, print_user_traceback
+from .core.warm.bootstrap import Target, print_user_traceback, refuse_start_while_importing_main
 
 logger = logging.getLogger("tui_manager")
 
@@ -132,6 +132,7 @@ class AppProcess:
     def start(self, background: bool = False, silent: bool = False, **proc_args: Any) -> int:
         """background: start the service in its own process and return its pid; otherwise run
         the body here until it ends and return 0 (as upstream)."""
+        refuse_start_while_importing_main()
         if not background:
             self.execute_run_command(silent)
             return 0
@@ -256,6 +257,7 @@ def run_processes(*processes: AppProcess, **kwargs: Any) -> int:
     from . import runner
     from .headless import HeadlessView
 
+    refuse_start_while_importing_main()
     if not processes:
         return 0
     config = build_config(list(processes))

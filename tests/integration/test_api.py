@@ -338,3 +338,82 @@ def test_an_object_that_cannot_be_pickled_fails_with_the_reason(tmp_path, monkey
     with pytest.raises(RuntimeError, match="cannot be pickled"):
         db.start(background=True)
     assert sys.modules  # (the test process is fine)
+
+
+UNGUARDED_DEFINES = """\
+import os
+from tui_manager import AppProcess, run_processes
+
+print("top level of app.py ran in", os.getpid(), flush=True)
+
+
+class Scheduler(AppProcess):
+    def run(self):
+        print("Scheduler running in", os.getpid(), flush=True)
+
+
+class ExecutionManager(AppProcess):
+    def run(self):
+        print("ExecutionManager running", flush=True)
+
+
+raise SystemExit(run_processes(Scheduler(), ExecutionManager()))  # no __main__ guard
+"""
+
+SERVICES_MODULE = """\
+import os
+from tui_manager import AppProcess
+
+
+class Scheduler(AppProcess):
+    def run(self):
+        print("Scheduler running in", os.getpid(), flush=True)
+
+
+class ExecutionManager(AppProcess):
+    def run(self):
+        print("ExecutionManager running in", os.getpid(), flush=True)
+"""
+
+UNGUARDED_IMPORTS = """\
+import os
+from backend_services import ExecutionManager, Scheduler
+from tui_manager import run_processes
+
+print("top level of app.py ran in", os.getpid(), flush=True)
+raise SystemExit(run_processes(Scheduler(), ExecutionManager()))  # no __main__ guard
+"""
+
+
+def test_an_unguarded_script_defining_its_classes_is_refused_with_one_line(tmp_path):
+    """Each child must import the script to find the class; the script would start the stack
+    again there. Stock multiprocessing raises a RuntimeError; ours says it in one line, and
+    nothing is started twice."""
+    script = tmp_path / "app.py"
+    script.write_text(UNGUARDED_DEFINES)
+    r = subprocess.run([PY, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    line = (
+        "autogpt-dev: app.py starts processes when it is imported, and each service's process"
+        ' imports it again to find its class: put that code under `if __name__ == "__main__":`'
+    )
+    assert line in out and "Traceback" not in out, out
+    assert "Scheduler running" not in out and "ExecutionManager running" not in out, out
+    # the children did run the top level (as multiprocessing's would), but started nothing
+    assert out.count("top level of app.py ran") >= 2, out
+
+
+def test_an_unguarded_script_whose_classes_live_in_modules_is_not_run_again(tmp_path):
+    """AutoGPT's shape: app.py imports its AppProcess classes from their modules. The children
+    unpickle them from those modules and never run app.py: it runs once, the stack works."""
+    (tmp_path / "backend_services.py").write_text(SERVICES_MODULE)
+    script = tmp_path / "app.py"
+    script.write_text(UNGUARDED_IMPORTS)
+    r = subprocess.run([PY, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert out.count("top level of app.py ran") == 1, out
+    assert "Scheduler running in" in out and "ExecutionManager running in" in out, out
+    parent = out.split("top level of app.py ran in ")[1].split()[0]
+    assert f"Scheduler running in {parent}" not in out  # its own process

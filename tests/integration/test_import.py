@@ -4,6 +4,7 @@ export; then each shape is checked for what it became, and one import really run
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -15,12 +16,13 @@ from tests.conftest import FIXTURES, PY, free_port, wait_until_sync
 from tests.integration.test_cli import Up, cli
 from tui_manager.cli import main
 from tui_manager.config import load
+from tui_manager.config.compose_file import COMPOSE_NAMES
 from tui_manager.core.environment import child_env
 from tui_manager.export import FORMATS
 
 CORPUS = sorted(p for p in (FIXTURES / "compose").iterdir() if p.is_dir())
 PROCFILES = sorted((FIXTURES / "procfiles").iterdir())
-SOURCES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+SOURCES = COMPOSE_NAMES
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -115,9 +117,10 @@ def test_extends_across_files_and_chains(tmp_path, monkeypatch, capsys):
     assert api.command == "python -m api" and api.env == {"LOG_LEVEL": "info", "SERVICE": "api"}
     assert [f.path for f in api.env_file] == ["common/app.env"]  # relative to the base's file
     assert api.restart == "on-failure" and api.max_restarts == 3 and api.stop_timeout == 90
-    assert set(api.depends_on) == {"cache"}  # depends_on is never inherited through extends
+    assert set(api.depends_on) == {"cache"}  # its own and the base's, merged
     assert worker.command == "python -m worker" and worker.stop_signal == "SIGINT"
-    assert worker.depends_on == {} and worker.stop_timeout == 90  # a chain of three
+    assert set(worker.depends_on) == {"cache"}  # inherited through extends, as Compose v2 does
+    assert worker.stop_timeout == 90  # a chain of three
     assert child_env(cfg, "api")["DATABASE_URL"] == "sqlite:///app.db"
 
 
@@ -314,10 +317,6 @@ def test_other_shapes(tmp_path, monkeypatch, capsys):
             "no service `ghost`",
         ),
         ("services:\n  a: [unclosed\n", "line 3, column 1: invalid YAML"),
-        (
-            "services:\n  a:\n    build: .\n    command: x\n    env_file: missing.env\n",
-            "file not found",
-        ),
     ],
 )
 def test_bad_input_is_exit_2_and_one_line(tmp_path, monkeypatch, capsys, body, needle):
@@ -385,4 +384,224 @@ services:
         wait_until_sync(lambda: "api up" in up.output(), 10)
     finally:
         assert cli("down", cwd=tmp_path).returncode == 0
+        assert up.finish() == 0
+
+
+# ---- a fresh clone of a compose project, run here -----------------------------------------
+def test_a_fresh_clone_imports_and_runs_redis_natively_through_mapped_hostnames(tmp_path):
+    import signal
+
+    import psutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (CI installs it)")
+    project = tmp_path / "redis-app"
+    shutil.copytree(FIXTURES / "fresh-clone" / "redis-app", project)
+    port = free_port()
+    compose = project / "compose.yaml"
+    compose.write_text(compose.read_text().replace("6399", str(port)))
+    # A fresh clone: .env.example only. init writes the config and says how to make .env.
+    done = cli("init", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert ".env does not exist yet: cp .env.example .env" in done.stderr
+    config = (project / "autogpt-dev.toml").read_text()
+    assert f"cache:6379 -> 127.0.0.1:{port} (runs here: redis-server)" in config
+    assert "cache -> 127.0.0.1 (runs here: redis-server)" in config
+    check = cli("check", cwd=project)  # until .env exists: that one line, exit 2
+    assert check.returncode == 2 and len(check.stderr.splitlines()) == 1
+    assert "[manager] env_file: file not found" in check.stderr
+    assert "(cp .env.example .env)" in check.stderr
+    shutil.copy(project / ".env.example", project / ".env")
+    assert cli("check", cwd=project).returncode == 0
+    up = Up(project)
+    try:
+        up.wait_ready("cache", "app")
+        wait_until_sync(lambda: "hello: +PONG from 127.0.0.1" in up.output(), 10, up.output())
+        assert f"+PONG from 127.0.0.1:{port}" in up.output()
+        servers = [
+            p for p in psutil.process_iter(["name", "cmdline"]) if p.info["name"] == "redis-server"
+        ]
+        assert any(f":{port}" in " ".join(p.info["cmdline"] or []) for p in servers)  # its title
+        up.proc.send_signal(signal.SIGINT)
+        assert up.finish() == 0
+    finally:
+        if up.proc.poll() is None:
+            up.proc.kill()
+            up.finish()
+    wait_until_sync(
+        lambda: not [p for p in servers if p.is_running() and p.status() != "zombie"], 5
+    )
+
+
+# ---- the AutoGPT platform, as a fresh clone has it ---------------------------------------
+def test_the_autogpt_platform_imports_from_a_fresh_clone_with_its_hosts_on_this_machine(
+    tmp_path, monkeypatch, capsys, only_python_on_path
+):
+    """Its compose file extends two others (anchors merged in, depends_on inherited), its
+    ports and secrets come from a .env that a fresh clone has only as .env.default."""
+    shutil.copytree(FIXTURES / "fresh-clone" / "AutoGPT", tmp_path / "AutoGPT")
+    platform = tmp_path / "AutoGPT" / "autogpt_platform"
+    monkeypatch.chdir(platform)
+    code, out, err = run(capsys, "init")
+    assert code == 0, err
+    assert "note: .env does not exist yet: cp .env.default .env (init used its values)" in err
+    assert "before `up`: cp .env.default .env" in out
+    text = (platform / "autogpt-dev.toml").read_text()
+    # redis is not installed (only python is on PATH): it stays in docker with the others
+    assert "#   docker compose up -d redis rabbitmq kong db\n" in text
+    assert "#   kong:8000 -> 127.0.0.1:8000 (in docker: `docker compose up -d kong`" in text
+    code, _out, err = run(capsys, "check")  # that one line until .env exists
+    assert code == 2 and err.count("\n") == 1, err
+    assert "[manager] env_file: file not found: " in err and "(cp .env.default .env)" in err
+    shutil.copy(platform / ".env.default", platform / ".env")
+    assert run(capsys, "check")[0] == 0
+    cfg = load(platform / "autogpt-dev.toml")
+    backend = ["rest_server", "executor", "websocket_server", "database_manager"]
+    backend += ["scheduler_server", "notification_server"]
+    assert [n for n, s in cfg.services.items() if s.enabled] == ["migrate", *backend, "frontend"]
+    front = cfg.services["frontend"]  # its Dockerfile's dev stage, in the folder COPY took
+    assert (front.command, front.cwd) == (("pnpm", "run", "dev"), "frontend")
+    assert cfg.foreground == "frontend"
+    rest = cfg.services["rest_server"]
+    assert rest.command == ("python", "-m", "backend.rest") and rest.cwd == "backend"
+    assert {n: d.condition for n, d in rest.depends_on.items()} == {
+        "redis": "ready",
+        "db": "ready",
+        "migrate": "completed",
+        "rabbitmq": "ready",
+    }  # from the file it extends
+    env = child_env(cfg, "rest_server")
+    password = "not-a-real-postgres-password-for-tests"  # from .env, at run time
+    assert env["DATABASE_URL"] == (
+        f"postgresql://postgres:{password}@127.0.0.1:5432/postgres?connect_timeout=60&schema=platform"
+    )
+    assert (env["REDIS_HOST"], env["REDIS_PORT"]) == ("127.0.0.1", "6379")
+    assert (env["RABBITMQ_HOST"], env["SUPABASE_URL"]) == ("127.0.0.1", "http://127.0.0.1:8000")
+    assert env["EXECUTIONMANAGER_HOST"] == env["DATABASEMANAGER_HOST"] == "127.0.0.1"
+    assert env["PYRO_HOST"] == "0.0.0.0" and env["APP_ENV"] == "local"  # backend/.env.default
+    assert child_env(cfg, "executor")["AGENTSERVER_HOST"] == "127.0.0.1"
+
+    # The user's own .env moves Kong: the mapping follows the published port.
+    example = (platform / ".env.default").read_text()
+    (platform / ".env").write_text(example.replace("KONG_HTTP_PORT=8000", "KONG_HTTP_PORT=8100"))
+    code, _out, err = run(capsys, "init", "--force")
+    assert code == 0 and ".env does not exist yet" not in err, err
+    cfg = load(platform / "autogpt-dev.toml")
+    assert child_env(cfg, "rest_server")["SUPABASE_URL"] == "http://127.0.0.1:8100"
+
+    # A build with nothing to run says what it is built from (never "image ?").
+    dockerfile = platform / "frontend" / "Dockerfile"
+    dockerfile.write_text("FROM node:21-alpine AS dev\nWORKDIR /app\n")
+    code, _out, err = run(capsys, "init", "--force")
+    assert "frontend: built from frontend/Dockerfile, which has no CMD or ENTRYPOINT," in err
+    dockerfile.unlink()
+    code, _out, err = run(capsys, "init", "--force")
+    assert code == 0 and "image ?" not in err
+    assert "frontend: built from frontend/Dockerfile (which could not be read) has no" in err
+
+
+POSTGRES_APP = """\
+services:
+  db:
+    image: postgres:16-alpine
+    environment:
+      POSTGRES_USER: app
+      POSTGRES_PASSWORD: "s3cret pass"
+      POSTGRES_DB: appdb
+    ports:
+      - "{port}:5432"
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready -U app"]
+  app:
+    build: .
+    command: python app.py
+    environment:
+      DATABASE_URL: postgresql://app:s3cret%20pass@db:5432/appdb
+    depends_on:
+      db:
+        condition: service_healthy
+"""
+PING_DB = """\
+import os, socket, time
+from urllib.parse import urlsplit
+url = urlsplit(os.environ["DATABASE_URL"])
+with socket.create_connection((url.hostname, url.port)) as s:
+    print("db says:", s.recv(100).decode().strip(), "at", url.hostname, url.port, flush=True)
+time.sleep(600)
+"""
+
+
+def test_postgres_runs_natively_initialised_once_from_the_images_variables(
+    tmp_path, monkeypatch, capsys
+):
+    """initdb and postgres stand-ins (tests/fixtures/fake-postgres) check the script init
+    writes: a data dir made, initdb once with the image's user and password, the database
+    created, then postgres on the published port, TCP only. (The real programs ran it as a
+    non-root user by hand; they refuse root, which CI is.)"""
+    from tui_manager.config import native_images
+
+    port = free_port()
+    project = tmp_path / "pg-app"
+    project.mkdir()
+    (project / "compose.yaml").write_text(POSTGRES_APP.format(port=port))
+    (project / "Dockerfile").write_text("FROM python:3.12\n")
+    (project / "app.py").write_text(PING_DB)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PATH", f"{FIXTURES / 'fake-postgres'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(native_images.os, "geteuid", lambda: 0)  # as root: refused, docker line
+    code, _out, err = run(capsys, "init")
+    assert code == 0 and "db: postgres refuses to run as root: written disabled" in err
+    text = (project / "autogpt-dev.toml").read_text()
+    assert f"docker run --rm -p {port}:5432 -e POSTGRES_USER=app" in text
+    monkeypatch.setattr(native_images.os, "geteuid", lambda: 1000)
+    code, _out, err = run(capsys, "init", "--force")
+    assert (
+        code == 0
+        and "db: postgres:16-alpine runs here as postgres"
+        in (project / "autogpt-dev.toml").read_text()
+    )
+    data = project / ".autogpt-dev" / "data"
+    for attempt in (1, 2):  # the second start finds the data dir: no second initdb
+        up = Up(project)
+        try:
+            up.wait_ready("db", "app")
+            wait_until_sync(lambda u=up: "db says: fake postgres" in u.output(), 10, up.output())
+            assert f"at 127.0.0.1 {port}" in up.output()
+        finally:
+            assert cli("down", cwd=project).returncode == 0
+            assert up.finish() == 0
+        inits = (data / "initdb.jsonl").read_text().splitlines()
+        assert len(inits) == 1
+        assert json.loads(inits[0]) == {
+            "user": "app",
+            "password": "s3cret pass\n",
+            "pwfile_mode": "0o600",
+            "auth": "scram-sha-256",
+        }
+        assert (data / "single.sql").read_text() == 'CREATE DATABASE "appdb"\n'
+        starts = [json.loads(line) for line in (data / "postgres.jsonl").read_text().splitlines()]
+        assert starts == [{"-p": str(port), "-h": "127.0.0.1", "-k": ""}] * attempt
+        assert not (data / "db.pw").exists()  # the password file is gone
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 or not (shutil.which("initdb") and shutil.which("postgres")),
+    reason="needs PostgreSQL's initdb and postgres on PATH, and a user that is not root",
+)
+def test_a_real_postgres_runs_natively(tmp_path, monkeypatch, capsys):
+    """On a developer's machine with PostgreSQL installed (brew, apt): the real thing."""
+    port = free_port()
+    project = tmp_path / "pg-app"
+    project.mkdir()
+    (project / "compose.yaml").write_text(POSTGRES_APP.format(port=port))
+    (project / "Dockerfile").write_text("FROM python:3.12\n")
+    (project / "app.py").write_text(PING_DB.replace("s.recv(100).decode().strip()", '"ok"'))
+    monkeypatch.chdir(project)
+    assert run(capsys, "init")[0] == 0
+    up = Up(project)
+    try:
+        up.wait_ready("db", "app", timeout=60)
+        wait_until_sync(lambda: f"db says: ok at 127.0.0.1 {port}" in up.output(), 10)
+    finally:
+        assert cli("down", cwd=project).returncode == 0
         assert up.finish() == 0

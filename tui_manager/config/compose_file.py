@@ -28,14 +28,19 @@ _TextLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+# The names `docker compose` finds by itself, in its order.
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+
 # Sequences that the later file replaces instead of appending to (Compose merge rules).
 REPLACED = {"command", "entrypoint"}
 # Sequences of unique resources, keyed (ports by their text, volumes by their target).
 UNIQUE = {"ports", "volumes", "secrets", "configs", "expose"}
 # Written as a list or a mapping; merged in the mapping form.
 MAPPING_OR_LIST = {"environment", "labels", "extra_hosts", "sysctls", "depends_on"}
-# Never inherited through `extends` (the Compose docs: explicit, local dependencies only).
-NOT_SHARED = {"depends_on", "volumes_from"}
+# Never inherited through `extends`. Compose's docs add depends_on, but Compose v2 has always
+# inherited and merged it (docker/compose#10905; 2.32.1 dropped it as a bug, fixed since), and
+# projects rely on it: the AutoGPT platform's start order lives in the file it extends.
+NOT_SHARED = {"volumes_from"}
 
 
 @dataclass

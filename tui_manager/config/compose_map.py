@@ -18,6 +18,7 @@ from typing import Any
 
 from . import dockerfile
 from .compose_file import Service, as_mapping
+from .compose_native import run_natively
 from .compose_text import Mapped, ServiceText
 from .compose_values import (
     CONDITIONS,
@@ -27,9 +28,9 @@ from .compose_values import (
     RESTARTS,
     container_paths,
     native_probe,
-    port_pair,
     signal_name,
 )
+from .loader import create_hint, env_template
 
 
 @dataclass
@@ -55,15 +56,22 @@ class Mapper(ServiceText):
         profiles = [str(p) for p in body.get("profiles") or []]
         self.out.enabled = not profiles or bool(set(profiles) & self.ctx.profiles)
         cwd, cwd_container = self._cwd()
-        command = self._program(cwd_container)
-        if command is not None:
+        native, known = run_natively(self)  # known: an infrastructure image, here or in docker
+        command = native if known else self._program(cwd_container)
+        if isinstance(command, (str, list)):  # the command leads the table, as users write it
+            rest = dict(t)
+            t.clear()
             t["command"] = command
-        if cwd != ".":
+            t.update(rest)
+        if cwd != "." and not known:
             t["cwd"] = cwd
         self._environment()
         self._env_files()
         self._depends_on()
-        self._healthcheck(runs_here=command is not None and self.out.enabled)
+        if not known:  # (a native image has its own probe: its healthcheck names ports)
+            self._healthcheck(runs_here=command is not None and self.out.enabled)
+        else:
+            self.out.long_running = True
         self._restart_and_stop()
         self.out.published = bool(body.get("ports"))
         if str(body.get("tty", "")).lower() == "true":
@@ -76,7 +84,12 @@ class Mapper(ServiceText):
             self.out.enabled = False
         else:
             self._report(cwd_container)
+        if not known and command is not None:  # a program of its own, run here: it
+            self.out.reach, self.out.how = {}, "runs here"  # listens on its own ports
         return self.out
+
+    def _raw_env(self) -> dict[str, Any]:
+        return as_mapping(self.body.get("environment"), "environment", self.svc.origin, "")
 
     def _dockerfile(self) -> dockerfile.Image | None:
         build = self.body.get("build")
@@ -89,6 +102,19 @@ class Mapper(ServiceText):
             name = str(build.get("dockerfile", "Dockerfile"))
             target = build.get("target")
         return dockerfile.read(self.svc.origin.parent / context / name, target)
+
+    def _what(self) -> str:
+        """What a service without a command is, in the note that says it cannot run here."""
+        if not self.body:
+            return "an empty definition"
+        build, context = self.body.get("build"), self._build_context()
+        if build is not None and context is not None:
+            name = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+            where = self._rel(context / str(name))
+            if self.image is not None:
+                return f"built from {where}, which has no CMD or ENTRYPOINT,"
+            return f"built from {where} (which could not be read)"
+        return f"image {self.typed('image', self.body.get('image')) or '(none)'}"
 
     def _build_context(self) -> Path | None:
         build = self.body.get("build")
@@ -131,8 +157,9 @@ class Mapper(ServiceText):
                     path = host / workdir[len(target) :].lstrip("/")
                     if path.is_dir():
                         return self._rel(path), workdir
-            if context is not None and context.is_dir():
-                return self._rel(context), workdir  # the Dockerfile copies its context there
+            if context is not None and context.is_dir():  # where the Dockerfile copied it from
+                copied = self.image.host_dir(workdir, context) if self.image else None
+                return self._rel(copied or context), workdir
             self.note(f"working_dir {workdir} is a path in the container: cwd is the project root")
             return ".", None
         if context is not None and context.is_dir():
@@ -162,9 +189,7 @@ class Mapper(ServiceText):
         elif image is not None and (image.entrypoint or image.cmd):
             argv = (image.entrypoint or []) + (image.cmd or [])
         else:
-            what = f"image {self.typed('image', body.get('image')) or '?'}"
-            if not body:
-                what = "an empty definition"
+            what = self._what()
             self.out.comments += [
                 f"# {self.svc.name}: {what} with no command: it runs in a container, not here.",
                 f"# Run it with docker (`docker compose up -d {self.svc.name}`), or install it",
@@ -210,7 +235,7 @@ class Mapper(ServiceText):
         return argv
 
     def _environment(self) -> None:
-        env = as_mapping(self.body.get("environment"), "environment", self.svc.origin, "")
+        env = self._raw_env()
         inherited = [k for k, v in env.items() if v is None]
         values = {k: self.runtime(f"environment.{k}", v) for k, v in env.items() if v is not None}
         if values:
@@ -235,8 +260,10 @@ class Mapper(ServiceText):
             if text is None:
                 continue
             full = (self.svc.origin.parent / text).resolve()
-            if required and not full.is_file():
-                raise self._fail("env_file", f"file not found: {full}")
+            # init notes the project's own .env once, when it has an example to copy
+            project_env = full == self.ctx.compose_path.parent / ".env" and env_template(full)
+            if required and not full.is_file() and not project_env:  # a fresh clone: say how
+                self.note(f"env_file {self._rel(full)} does not exist yet: {create_hint(full)}")
             rel = self._rel(full)
             files.append(rel if required else {"path": rel, "required": False})
         if files:
@@ -326,8 +353,9 @@ class Mapper(ServiceText):
             t["stop_timeout"] = grace
 
     def _report(self, cwd_container: str | None) -> None:
-        for port in self.body.get("ports") or []:
-            published, container = port_pair(port)
+        for published, container in self.ports():
+            if self.out.how.startswith("runs here:"):  # a known image listens where published
+                break
             if published and container and published != container:
                 self.note(
                     f"port {published}:{container}: the process listens on {container} itself"

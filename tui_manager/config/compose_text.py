@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compose_file import Service
-from .compose_values import duration, empty_default
+from .compose_values import duration, empty_default, port_pair
 from .errors import ConfigError
 from .interpolate import InterpolationError, Piece, evaluate, parse, render
 
@@ -21,6 +21,9 @@ class Mapped:
     enabled: bool = True
     long_running: bool = False  # restart policy or a healthcheck: a foreground candidate
     published: bool = False  # it publishes ports: a server people open
+    # How the others reach it here (compose_hosts.py): its port -> the port here, and how.
+    reach: dict[str, str] = field(default_factory=dict)
+    how: str = "runs here"
 
 
 class ServiceText:
@@ -28,6 +31,7 @@ class ServiceText:
         self.lookup = lookup
         self.svc = svc
         self.out = Mapped(svc.name)
+        self._ports: list[tuple[str | None, str | None]] | None = None
 
     # -- interpolation ---------------------------------------------------------------------------
     def _where(self, key: str) -> str:
@@ -79,3 +83,18 @@ class ServiceText:
         if value is None:
             self.note(f"{key}: `{text}` is not a duration: default kept")
         return value
+
+    def ports(self) -> list[tuple[str | None, str | None]]:
+        """(published, target) of each `ports` entry, its ${VARS} resolved now
+        (`${KONG_HTTP_PORT}:8000/tcp`): where the others reach it."""
+        if self._ports is not None:
+            return self._ports
+        out: list[tuple[str | None, str | None]] = []
+        for port in self.svc.body.get("ports") or []:
+            if isinstance(port, dict):
+                port = {k: self.typed("ports", v) for k, v in port.items()}
+            else:
+                port = self.typed("ports", port) or ""
+            out.append(port_pair(port))
+        self._ports = out
+        return out

@@ -26,7 +26,7 @@ _URL = re.compile(
 MAPPED = frozenset(
     {"build", "command", "entrypoint", "working_dir", "environment", "env_file", "depends_on"}
     | {"healthcheck", "restart", "stop_signal", "stop_grace_period", "tty", "profiles"}
-    | {"image", "volumes", "ports"}
+    | {"image", "volumes", "ports", "develop"}  # develop.watch: what `up --dev` does anyway
 )
 # Outside a container these mean nothing, and leaving them out changes nothing for a process.
 CONTAINER_ONLY = frozenset(
@@ -41,7 +41,7 @@ CONTAINER_ONLY = frozenset(
     | {"network_mode", "scale"}  # (reported only when they change something)
 )
 # Kept as a note, one line each: what a process here does differently.
-REPORTED = ("secrets", "configs", "user", "extra_hosts", "links", "volumes_from", "develop")
+REPORTED = ("secrets", "configs", "user", "extra_hosts", "links", "volumes_from")
 
 
 def container_paths(words: list[str]) -> list[str]:

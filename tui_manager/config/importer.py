@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from . import toml_out
-from .compose_file import load_project
+from .compose_file import COMPOSE_NAMES, load_project
+from .compose_hosts import HostMap, Reachable, names_of
 from .compose_map import Context, Mapper
 from .compose_text import Mapped
-from .loader import read_dotenv
+from .loader import create_hint, env_template, read_dotenv
 from .model import RESERVED_NAMES
 from .read import RELEASE, is_procfile, parse_procfile
 from .venv import find_venv, with_venv
@@ -34,11 +35,20 @@ def init(source: Path, output: Path, profiles: list[str] | None = None) -> Impor
     return from_compose(source, output, profiles or [])
 
 
-def _header(source: Path, notes: list[str]) -> list[str]:
+def _header(
+    source: Path, notes: list[str], hosts: list[str] | None = None, docker: list[str] | None = None
+) -> list[str]:
     lines = [
         f"# Written by `autogpt-dev init` from {source.name}. Reference: docs/configuration.md;",
         "# what each key of the source became: docs/coming-from.md.",
     ]
+    if docker:
+        lines += ["#", "# What stays in Docker, started first (it publishes the ports used here):"]
+        named = "" if source.name in COMPOSE_NAMES else f" -f {source.name}"
+        lines += [f"#   docker compose{named} up -d {' '.join(docker)}"]
+    if hosts:
+        lines += ["#", "# Container hostnames, as this machine reaches them:"]
+        lines += [f"#   {h}" for h in hosts]
     if notes:
         lines += ["#", "# Not carried over as it was:", *(f"#   - {n}" for n in notes)]
     return [*lines, ""]
@@ -64,7 +74,11 @@ def from_compose(source: Path, output: Path, profiles: list[str]) -> Imported:
     project = load_project(source.resolve())
     out_dir = output.resolve().parent
     dotenv = source.resolve().parent / ".env"
-    lookup = {**(read_dotenv(dotenv) if dotenv.is_file() else {}), **os.environ}
+    # A fresh clone has no .env yet, only the example its README says to copy: its values
+    # decide what init resolves now (published ports), and the config needs the real one.
+    template = env_template(dotenv) if not dotenv.is_file() else None
+    values = read_dotenv(dotenv) if dotenv.is_file() else read_dotenv(template) if template else {}
+    lookup = {**values, **os.environ}
     active = set(profiles) | {p for p in lookup.get("COMPOSE_PROFILES", "").split(",") if p}
     env_path = with_venv(dict(os.environ), find_venv("auto", out_dir)[0]).get("PATH", "")
     ctx = Context(
@@ -77,20 +91,33 @@ def from_compose(source: Path, output: Path, profiles: list[str]) -> Imported:
         path=env_path,
     )
     mapped = [Mapper(ctx, svc).map() for svc in project.services.values()]
-    disabled = {m.name for m in mapped if not m.enabled}
-    for m in mapped:
-        for dep in m.table.get("depends_on", {}) if m.enabled else ():
-            if dep in disabled:
-                m.notes.append(f"{m.name}: depends on {dep}, which is disabled: treated as met")
+    hosts = HostMap(
+        [
+            Reachable(m.name, names_of(m.name, svc.body), m.reach, m.how)
+            for m, svc in zip(mapped, project.services.values(), strict=True)
+        ]
+    )
+    for m in mapped:  # `redis://cache:6379/0` -> `redis://127.0.0.1:6399/0`
+        hosts.rewrite_table(m.table, m.enabled)
     notes = [n for m in mapped for n in m.notes]
+    needed = _left_to_docker(mapped, hosts.reached, notes)
+    if template is not None:
+        notes.insert(0, f".env does not exist yet: {create_hint(dotenv)} (init used its values)")
+    watched = [svc.name for svc in project.services.values() if svc.body.get("develop")]
+    if watched:
+        notes.append(
+            f"develop.watch ({', '.join(watched)}): `up --dev` restarts each service"
+            " when the code it imports changes"
+        )
     _rename_reserved(mapped, notes)
     fg, why = choose_foreground(mapped)
     manager: dict[str, Any] = {}
     if project.name:
         manager["name"] = project.name
-    if dotenv.is_file() and dotenv != out_dir / ".env":
+    # Named when it is elsewhere, or still to be made (named, it is required: `check` says so).
+    if template is not None or (dotenv.is_file() and dotenv != out_dir / ".env"):
         manager["env_file"] = os.path.relpath(dotenv, out_dir)
-    lines = _header(source, notes)
+    lines = _header(source, notes, hosts.header(), needed)
     if manager:
         lines += toml_out.table("manager", manager)
     for m in mapped:
@@ -100,6 +127,20 @@ def from_compose(source: Path, output: Path, profiles: list[str]) -> Imported:
             comments.append(f"# the foreground: {why}")
         lines += toml_out.table(f"services.{toml_out.key(m.name)}", m.table, comments)
     return Imported("\n".join(lines), fg, why, notes)
+
+
+def _left_to_docker(mapped: list[Mapped], reached: set[str], notes: list[str]) -> list[str]:
+    """The disabled services that what runs here needs (it depends on them or reaches them by
+    name), in file order; a dependency on one is treated as met, one note for each."""
+    enabled = [m for m in mapped if m.enabled]
+    needed = []
+    for d in (m for m in mapped if not m.enabled):
+        waiting = [m.name for m in enabled if d.name in m.table.get("depends_on", {})]
+        if waiting:
+            notes.append(f"{d.name} is disabled: {', '.join(waiting)} start without waiting for it")
+        if (waiting or d.name in reached) and d.how.startswith("in docker"):
+            needed.append(d.name)
+    return needed
 
 
 def _has_healthcheck(body: dict[str, Any]) -> bool:

@@ -59,7 +59,9 @@ def validate(
     if dotenv.is_file():
         dotenv_values = read_dotenv(dotenv)
     elif env_file is not None or "env_file" in data.get("manager", {}):
-        problems.append(problem(file, "[manager] env_file", f"file not found: {dotenv}"))
+        # Everything after it would only say that its variables are unset: this line alone.
+        missing = f"file not found: {dotenv} ({create_hint(dotenv)})"
+        raise ConfigError([problem(file, "[manager] env_file", missing)])
     lookup = {**dotenv_values, **os.environ}  # the real environment wins, as with docker compose
 
     data, interpolation_problems = interpolate_tree(file, data, lookup)
@@ -151,7 +153,7 @@ def semantic_problems(file: str, root: Path, services: dict[str, ServiceSpec]) -
                     problem(
                         file,
                         where(("services", name, "env_file")),
-                        f"file not found: {root / f.path}",
+                        f"file not found: {root / f.path} ({create_hint(root / f.path)})",
                     )
                 )
         if not (root / s.cwd).is_dir():
@@ -206,3 +208,19 @@ def ready_warnings(file: str, services: dict[str, ServiceSpec]) -> list[str]:
                     )
                 )
     return out
+
+
+def env_template(path: Path) -> Path | None:
+    """The example a project keeps beside an env file its README says to create
+    (.env.example; AutoGPT's .env.default)."""
+    for suffix in (".example", ".sample", ".template", ".dist", ".default"):
+        example = path.with_name(path.name + suffix)
+        if example.is_file():
+            return example
+    return None
+
+
+def create_hint(path: Path) -> str:
+    """How to make a missing env file: from the example a project keeps beside it."""
+    example = env_template(path)
+    return f"cp {example.name} {path.name}" if example else f"create {path.name}"
