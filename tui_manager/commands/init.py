@@ -18,15 +18,22 @@ CANDIDATES = ["Procfile", *COMPOSE_NAMES]
 def cmd_init(args: argparse.Namespace) -> int:
     from ..config.importer import init
     from ..config.loader import load
+    from ..config.project import from_project
 
     source = args.source or next((p for p in map(Path, CANDIDATES) if p.exists()), None)
-    if source is None or not source.is_file():
-        err(f"nothing to import: {source or 'no Procfile or compose file here'} (use --from)")
+    if source is not None and not source.is_file():
+        err(f"nothing to import: {source} is not a file")
         return 2
     if args.output.exists() and not args.force:
         err(f"{args.output} exists (use --force to overwrite)")
         return 1
-    imported = init(source, args.output, args.profiles)
+    if source is None:  # no compose file or Procfile: the project's own code, read not run
+        imported = from_project(args.output.resolve().parent)
+        source = Path("the project's code")
+        for line in imported.found:
+            print(f"found: {line}")
+    else:
+        imported = init(source, args.output, args.profiles)
     args.output.write_text(imported.text)
     for note in imported.notes:
         err(f"note: {note}")

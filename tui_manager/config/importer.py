@@ -27,6 +27,7 @@ class Imported:
     foreground: str | None = None
     why: str = ""
     notes: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)  # what init recognised (reading a project)
 
 
 def init(source: Path, output: Path, profiles: list[str] | None = None) -> Imported:

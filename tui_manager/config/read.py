@@ -22,7 +22,7 @@ def find(path: Path | None) -> tuple[Path, str]:
             raise ConfigError(
                 [
                     f"no {CONFIG_NAME}, [tool.autogpt-dev] in pyproject.toml, or Procfile found "
-                    f"in {Path.cwd()} or its parents (use -c PATH)"
+                    f"in {Path.cwd()} or its parents (`autogpt-dev init` writes one; -c PATH)"
                 ]
             )
     path = path.resolve()

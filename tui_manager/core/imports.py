@@ -32,6 +32,8 @@ def entry_points(argv: list[str], cwd: Path) -> tuple[list[Path], list[str]]:
             modules.append(cmd.target)
         elif cmd.mode == "path":
             files.append((cwd / cmd.target).resolve())
+        elif cmd.mode == "command":  # -c "from backend.db import X; X().start()": what it imports
+            modules += _imports_of_code(cmd.target)
     elif exe in _PY_LAUNCHERS:
         for a in argv[1:]:
             if not a.startswith("-") and ":" in a:
@@ -41,6 +43,20 @@ def entry_points(argv: list[str], cwd: Path) -> tuple[list[Path], list[str]]:
     elif argv[0].endswith(".py"):
         files.append((cwd / argv[0]).resolve())
     return files, [m for m in modules if m]
+
+
+def _imports_of_code(code: str) -> list[str]:
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+    return names
 
 
 class ImportGraph:
