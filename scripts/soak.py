@@ -40,6 +40,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench import machine  # noqa: E402
 from bench.plot import line_chart  # noqa: E402
 from scripts.soak_ws import Subscriber  # noqa: E402
 from services.settings import SERVICES, isolated_env  # noqa: E402
@@ -60,13 +61,15 @@ AGENT = {
 class Stack:
     """The copy of the project, its manager, and the commands a user would type."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, tracemalloc: int = 0) -> None:
         self.src = work / "src"
         self.src.mkdir()
         archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True)
         subprocess.run(["tar", "-x", "-C", str(self.src)], input=archive.stdout, check=True)
         self.state = work / "state"
         self.env = {**os.environ, **isolated_env(self.state)}
+        if tracemalloc:  # the manager traces its allocations; `memory` tells where they went
+            self.env["AUTOGPT_DEV_TRACEMALLOC"] = str(tracemalloc)
         self.api = f"http://127.0.0.1:{self.env['AGENT_SERVER_PORT']}"
         self.ws_url = f"http://127.0.0.1:{self.env['WEBSOCKET_SERVER_PORT']}/ws"
         self.out = (work / "headless.out").open("wb")
@@ -104,6 +107,16 @@ class Stack:
                 return time.monotonic() - t0
             time.sleep(0.1)
         return None
+
+    def memory(self) -> dict[str, Any]:
+        """The manager's own account of its memory (the `memory` control command)."""
+        from tui_manager.control import wire
+        from tui_manager.control.client import ControlClient
+
+        try:
+            return ControlClient(self.state, timeout=120).request(wire.Request("memory", n=12))
+        except Exception as e:  # a diagnosis: never the reason a soak fails
+            return {"error": str(e)}
 
     def log_text(self, service: str) -> str:
         log = self.state / "logs" / f"{service}.log"
@@ -150,6 +163,8 @@ class Soak:
         self.recoveries: list[float] = []
         self.unrecovered: list[str] = []
         self.samples: list[tuple[float, int, int, float, int]] = []
+        self.loads: list[tuple[float, float, float]] = [machine.load()]
+        self.memory: list[tuple[float, dict[str, Any]]] = []  # (t, the manager's `memory`)
         self.subscriber = Subscriber(stack.ws_url)
         self.agent_id = ""
 
@@ -159,6 +174,7 @@ class Soak:
         self.samples.append(
             (t, m.num_fds(), m.num_threads(), m.memory_info().rss / 2**20, len(tree))
         )
+        self.loads.append(machine.load())
 
     def act(self, action: str) -> None:
         target = self.rng.choice(SERVICES)
@@ -232,12 +248,24 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--report", type=Path, default=None)
+    ap.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="trace the manager's allocations; the report lists what grew (slows the manager)",
+    )
     args = ap.parse_args()
+    with machine.alone(f"soak --duration {args.duration:g}"):
+        return soak_run(args)
+
+
+def soak_run(args: argparse.Namespace) -> int:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
     ).stdout.strip()
     work = Path(tempfile.mkdtemp(prefix="autogpt-dev-soak-"))
-    stack = Stack(work)
+    stack = Stack(work, args.tracemalloc)
     soak = Soak(stack, random.Random(args.seed))
     started = datetime.datetime.now(datetime.UTC)
     if stack.wait_ready(60) is None:
@@ -248,14 +276,18 @@ def main() -> int:
     names, weights = list(ACTIONS), list(ACTIONS.values())
     t0 = time.monotonic()
     next_sample = t0
+    baseline_at = min(600.0, args.duration / 4)  # after the warm-up: rings filling, caches
     try:
         while time.monotonic() - t0 < args.duration:
             if time.monotonic() >= next_sample:
                 soak.sample(time.monotonic() - t0)
                 next_sample += 30
+                if not soak.memory and time.monotonic() - t0 >= baseline_at:
+                    soak.memory.append((time.monotonic() - t0, stack.memory()))
             soak.act(soak.rng.choices(names, weights)[0])
             time.sleep(args.interval)
         soak.sample(time.monotonic() - t0)
+        soak.memory.append((time.monotonic() - t0, stack.memory()))  # what grew since baseline
         final = drain(soak, 120)
     finally:
         soak.subscriber.close()

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from .base import early_signals
 from .config.config import Config
+from .control import memory
 from .control.server import ControlServer
 from .control.statedir import StateDir
 from .core.engine import Engine
@@ -102,6 +103,7 @@ async def run(
     """Run the stack until it stops; return `up`'s exit code. Raises AlreadyRunning."""
     state = StateDir(config.state_dir)
     state.acquire()
+    memory.start_if_asked()  # AUTOGPT_DEV_TRACEMALLOC: a diagnosis the soak can ask for
     try:
         sup = Supervisor(config, only, exclude, targets=targets)
         sup.dev = dev  # before the first start: known servers' sockets are held from it on

@@ -19,6 +19,7 @@ from typing import Any
 from ..core.engine import Engine, UnknownService
 from ..core.events import Lifecycle, LogLines, Message
 from . import wire
+from .memory import MemoryProbe
 
 MAX_REQUEST = 1 << 20
 QUEUE_BYTES = 8 << 20  # log data a subscriber may have pending before lines are dropped
@@ -31,6 +32,7 @@ class ControlServer:
         self.path = path
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
+        self.memory = MemoryProbe()
 
     async def start(self) -> None:
         old_umask = os.umask(0o177)  # the socket is born 0600: no window where others can connect
@@ -105,6 +107,8 @@ class ControlServer:
             if req.cmd == "history":
                 events = eng.events_since(req.since or 0.0)
                 return wire.ok(events=[wire.message_to_wire(e) for e in events])
+            if req.cmd == "memory":
+                return wire.ok(**self.memory.report(req.n))
             if req.cmd == "down":
                 eng.request_shutdown("down")
                 return wire.ok(code=await eng.wait())

@@ -12,6 +12,8 @@ Requests (one JSON object per line; answers are {"ok": true, ...} or
   {"cmd": "down"}                                     -> code, once the stack has stopped
   {"cmd": "subscribe", "logs": true, "history": 500}  -> manager, services, logs; then a stream
   {"cmd": "events"}                                   (= subscribe without logs)
+  {"cmd": "memory", "n": 15}                          -> rss, gc_objects, tracing, traced,
+                                                         growth (memory.py: a diagnosis)
 Streamed messages: an events.jsonl row ({"event": "spawn", ...}); {"event": "state", "status":
 row, "old": ...}; {"event": "log", "service", "stream", "ts", "data"}; {"event": "shutdown",
 "reason"}; {"event": "dropped", "service", "lines"} when a slow client missed output.
@@ -31,7 +33,7 @@ if TYPE_CHECKING:  # (imported where used: a CLI command needs only the requests
     from ..core.status import ServiceStatus
 
 ACTIONS = ("start", "stop", "restart")
-COMMANDS = (*ACTIONS, "status", "wait", "logs", "history", "down", "subscribe", "events")
+COMMANDS = (*ACTIONS, "status", "wait", "logs", "history", "down", "subscribe", "events", "memory")
 MAX_LINES = 5000  # per service, what a `logs` request can reach (the engine's ring)
 
 

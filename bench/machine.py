@@ -1,0 +1,60 @@
+"""The machine a measurement runs on: one measurement at a time, and how busy it was.
+
+A bench and a soak of this project take the same lock; a second one refuses to start instead
+of measuring a machine that the first keeps busy. Both record the load average at their start
+and end, and a report says when the machine was busy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+LOCK = Path(tempfile.gettempdir()) / "autogpt-dev-measurement.lock"
+
+
+@contextlib.contextmanager
+def alone(what: str) -> Iterator[None]:
+    """Hold the machine's measurement lock for `what`, or exit 3 saying who holds it."""
+    fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+        print(
+            f"another measurement is running ({holder}): not measuring a busy machine",
+            file=sys.stderr,
+        )
+        os.close(fd)
+        raise SystemExit(3) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{what}, pid {os.getpid()}".encode(), 0)
+    try:
+        yield
+    finally:
+        os.ftruncate(fd, 0)
+        os.close(fd)
+
+
+def load() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+def busy(loads: list[tuple[float, float, float]]) -> bool:
+    """Busy: a 1-minute load average above half the cores (our own work adds some)."""
+    cores = os.cpu_count() or 1
+    return any(one > max(1.0, cores / 2) for one, _, _ in loads)
+
+
+def describe(start: tuple[float, float, float], end: tuple[float, float, float]) -> str:
+    fmt = "/".join
+    text = (
+        f"load average (1/5/15 min) {fmt(f'{x:.2f}' for x in start)} at the start, "
+        f"{fmt(f'{x:.2f}' for x in end)} at the end"
+    )
+    return text + (": **the machine was busy**" if busy([start, end]) else ": an idle machine")

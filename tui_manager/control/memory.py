@@ -1,0 +1,55 @@
+"""Where the manager's memory goes, for the `memory` control command (the soak asks it).
+
+Always: RSS and the garbage collector's counts. With AUTOGPT_DEV_TRACEMALLOC=N in the
+manager's environment (N frames per allocation; tracemalloc makes allocation slower, so it is
+never on by default): the allocations that grew most since the previous `memory` request,
+grouped by traceback, and the traced total.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tracemalloc
+from typing import Any
+
+ENV = "AUTOGPT_DEV_TRACEMALLOC"
+
+
+def start_if_asked() -> None:
+    frames = os.environ.get(ENV, "")
+    if frames.isdigit() and int(frames) > 0 and not tracemalloc.is_tracing():
+        tracemalloc.start(int(frames))
+
+
+class MemoryProbe:
+    def __init__(self) -> None:
+        self._last: tracemalloc.Snapshot | None = None
+
+    def report(self, top: int) -> dict[str, Any]:
+        import psutil
+
+        out: dict[str, Any] = {
+            "rss": psutil.Process().memory_info().rss,
+            "gc_objects": len(gc.get_objects()),
+            "tracing": tracemalloc.is_tracing(),
+        }
+        if not tracemalloc.is_tracing():
+            return out
+        snap = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        out["traced"] = sum(s.size for s in snap.statistics("filename"))
+        if self._last is not None:
+            diffs = snap.compare_to(self._last, "traceback")
+            out["growth"] = [
+                {
+                    "size_diff": d.size_diff,
+                    "count_diff": d.count_diff,
+                    "size": d.size,
+                    "traceback": [f"{f.filename}:{f.lineno}" for f in d.traceback],
+                }
+                for d in sorted(diffs, key=lambda d: d.size_diff, reverse=True)[:top]
+            ]
+        self._last = snap
+        return out
