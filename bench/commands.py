@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from bench import machine
+
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 PY = sys.executable
 OURS = str(Path(PY).parent / "autogpt-dev")  # the console script, as a user runs it
@@ -128,7 +130,14 @@ def stacks(work: Path) -> Iterator[dict[str, dict[str, list[str]]]]:
                 f"[supervisorctl]\nserverurl=unix://{running}/supervisor.sock\n"
                 f"[program:fg]\ncommand={SLEEPER} fg\nstdout_logfile={running}/fg.out\n"
             )
-            procs.append(subprocess.Popen([supervisord, "-c", str(conf)], cwd=running))
+            procs.append(  # its own log lines stay out of our tables
+                subprocess.Popen(
+                    [supervisord, "-c", str(conf)],
+                    cwd=running,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             status = [ctl, "-c", str(conf), "status"]
             wait_for(
                 lambda: b"RUNNING" in subprocess.run(status, capture_output=True).stdout,
@@ -243,4 +252,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with machine.alone("python -m bench.commands"):
+        raise SystemExit(main())

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from bench import machine
 from bench.plot import bar_chart
 from services.settings import free_port, isolated_env
 
@@ -314,7 +315,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.reload")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--apps", nargs="*", default=["heavy", "trivial", "agent_server"])
+    ap.add_argument("--charts", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args(argv)
+    with machine.alone("python -m bench.reload"):
+        return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
     print(
         "| app | tool | median s | min s | max s | extra restarts | requests failed "
         "| vs best peer |\n|---|---|---|---|---|---|---|---|"
@@ -333,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(row("default stack's agent_server", name, r, None), flush=True)
                 ours[name] = statistics.median(r.seconds)
             title = "reload, the default stack's agent_server"
-            charts.append(bar_chart(title, "s", ours, chart(app)))
+            charts.append(bar_chart(title, "s", ours, args.charts / f"reload-{app}.svg"))
             continue
         write = {"heavy": heavy, "trivial": trivial}[app]
         results: dict[str, Result] = {}
@@ -353,15 +360,12 @@ def main(argv: list[str] | None = None) -> int:
         for tool, why in failed.items():
             print(f"| {label} | {tool} | failed: {why} (60 s) | - | - | - | - | - |", flush=True)
         medians = {tool: statistics.median(r.seconds) for tool, r in results.items()}
-        charts.append(bar_chart(f"reload, {label}: write to new code", "s", medians, chart(app)))
+        chart = args.charts / f"reload-{app}.svg"
+        charts.append(bar_chart(f"reload, {label}: write to new code", "s", medians, chart))
     print()
     for svg in charts:
         print(f"![{svg.stem}]({svg.name})")
     return 0
-
-
-def chart(app: str) -> Path:
-    return Path(__file__).parent / "results" / f"reload-{app}.svg"
 
 
 if __name__ == "__main__":

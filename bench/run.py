@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import machine
 from .plot import bar_chart
 from .scenarios import NOTES, SCENARIOS, UNITS, baseline_flood
 from .tools import ALL, Tool
@@ -109,20 +110,21 @@ def ratio(value: float, best: tuple[str, float] | None) -> str:
 def table(key: str, title: str, results: dict[str, Result]) -> list[str]:
     best = best_peer(results)
     extra_keys = sorted({k for r in results.values() for k in r.extra})
-    head = f"| tool | median | min | max | vs best peer | {' | '.join(extra_keys)} |"
-    rows = [f"## {key}: {title}", "", head, "|" + "---|" * (5 + len(extra_keys))]
+    columns = ["tool", "median", "min", "max", "vs best peer", *extra_keys]
+    head = "| " + " | ".join(columns) + " |"
+    rows = [f"## {key}: {title}", "", head, "|" + "---|" * len(columns)]
     for name, r in results.items():
         if not r.seconds:
-            rows.append(f"| {name} | failed: {'; '.join(set(r.notes))} |")
+            failed = [name, f"failed: {'; '.join(sorted(set(r.notes)))}"]
+            rows.append("| " + " | ".join(failed + ["-"] * (len(columns) - 2)) + " |")
             continue
         med = statistics.median(r.seconds)
         extras = [
             f"{statistics.median(r.extra[k]):.1f}" if k in r.extra else "-" for k in extra_keys
         ]
-        rows.append(
-            f"| {name} | {med:.3f} | {min(r.seconds):.3f} | {max(r.seconds):.3f} | "
-            f"{ratio(med, best)} | {' | '.join(extras)} |"
-        )
+        cells = [name, f"{med:.3f}", f"{min(r.seconds):.3f}", f"{max(r.seconds):.3f}"]
+        cells += [ratio(med, best), *extras]
+        rows.append("| " + " | ".join(cells) + " |")
     return [*rows, ""]
 
 
@@ -137,6 +139,11 @@ def summary_row(key: str, results: dict[str, Result]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    with machine.alone("python -m bench"):
+        return bench(argv)
+
+
+def bench(argv: list[str] | None) -> int:
     # The peers installed in this venv (honcho, supervisord, hupper...) are found whether or not
     # it is activated, as `uv run` would: its bin/ first on PATH, for every section too.
     os.environ["PATH"] = f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -148,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sections", action="store_true", help="only the scenarios")
     ap.add_argument("--all", action="store_true", help="also the default stack and dev mode")
     args = ap.parse_args(argv)
+    out = args.out or RESULTS / f"{time.strftime('%Y-%m-%d')}.md"
+    charts = out.parent  # beside the results file: a partial run never redraws the published
+    load_start = machine.load()
     tools = [t for t in ALL if t.name in args.tools and t.available()]
     missing = [t.name for t in ALL if t.name in args.tools and not t.available()]
     lines = [
@@ -180,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         summary.append(summary_row(key, results))
         medians = {name: statistics.median(r.seconds) for name, r in results.items() if r.seconds}
         if medians:
-            svg = bar_chart(f"{key}: {title}", UNITS.get(key, "s"), medians, RESULTS / f"{key}.svg")
+            svg = bar_chart(f"{key}: {title}", UNITS.get(key, "s"), medians, charts / f"{key}.svg")
             section += [f"![{key}]({svg.name})", ""]
         if key in NOTES:
             section += [NOTES[key], ""]
@@ -188,12 +198,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(section), flush=True)
     sections = [] if args.no_sections else SECTIONS + (MORE_SECTIONS if args.all else [])
     for module, title, extra in sections:
+        if module == "bench.reload":
+            extra = [*extra, "--charts", str(charts)]
         r = subprocess.run([PY, "-m", module, *extra], capture_output=True, text=True, cwd=REPO)
         out = [f"## {title}", "", r.stdout.strip() or f"failed: {r.stderr.strip()[-300:]}", ""]
         body += out
         print("\n".join(out), flush=True)
+    lines[3:3] = [f"Machine: {machine.describe(load_start, machine.load())}.", ""]
     lines += [*summary, "", *body]
-    out = args.out or RESULTS / f"{time.strftime('%Y-%m-%d')}.md"
     out.write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {out}")
     return 0

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench import machine
 from services.settings import SERVICES, isolated_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,4 +134,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with machine.alone("python -m bench.stack"):
+        raise SystemExit(main())

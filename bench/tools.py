@@ -104,7 +104,10 @@ class Supervisord(Tool):
         ]
         for name, cmd in services.items():
             conf.append(
-                f"[program:{name}]\ncommand=/bin/sh -c '{cmd}'\nautorestart=false\n"
+                # exec: the program is supervisord's child itself, not a shell around it (with
+                # the shell, SIGTERM ended only the shell, supervisord saw its child exit and
+                # never escalated to SIGKILL: the 15 s cap of stop-6-ignore-term).
+                f"[program:{name}]\ncommand=/bin/sh -c 'exec {cmd}'\nautorestart=false\n"
                 f"startsecs=0\nstopwaitsecs=1\nstdout_logfile={work}/{name}.out\n"
                 f"stdout_logfile_maxbytes=0\nredirect_stderr=true\nstopasgroup=true\n"
                 "killasgroup=true\n"

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import psutil
 
+from bench import machine
+
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 PY = sys.executable
 SESSION = "autogpt-dev-bench"
@@ -230,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         best = min(peers) if peers else None
         for w, t, v, _ in rows:
             if w == what:
-                print(f"| {w} | {t} | {v:.1f} | {ratio(v, best) if t == 'autogpt-dev' else '-'} |")
+                print(f"| {w} | {t} | {v:.2f} | {ratio(v, best) if t == 'autogpt-dev' else '-'} |")
     for name in tools:
         busy = results[name, True]
         extra = f", log file complete: {busy.log_complete}" if busy.log_complete is not None else ""
@@ -239,4 +241,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with machine.alone("python -m bench.tui"):
+        raise SystemExit(main())

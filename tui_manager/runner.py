@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from . import platform
 from .base import early_signals
 from .config.config import Config
 from .control import memory
@@ -91,6 +92,15 @@ def start_web(config: Config, sup: Supervisor, port: int) -> subprocess.Popen[by
     return proc
 
 
+TRIM_EVERY = 60.0  # seconds between giving the heap's free pages back (a week-long run)
+
+
+async def _trim_every(seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        platform.trim_malloc()
+
+
 async def run(
     config: Config,
     view: View,
@@ -104,6 +114,7 @@ async def run(
     state = StateDir(config.state_dir)
     state.acquire()
     memory.start_if_asked()  # AUTOGPT_DEV_TRACEMALLOC: a diagnosis the soak can ask for
+    platform.settle_malloc()
     try:
         sup = Supervisor(config, only, exclude, targets=targets)
         sup.dev = dev  # before the first start: known servers' sockets are held from it on
@@ -121,6 +132,7 @@ async def run(
         await server.start()
         reloader = None
         web = None
+        trimmer: asyncio.Task[None] | None = None
         try:
             await sup.start()
             if early is not None:  # it arrived while we were starting: stop in order now
@@ -134,6 +146,7 @@ async def run(
                 await reloader.start()
             if web_port is not None:
                 web = start_web(config, sup, web_port)
+            trimmer = asyncio.get_running_loop().create_task(_trim_every(TRIM_EVERY))
             view_task = asyncio.get_running_loop().create_task(view.run())
             engine_done = asyncio.get_running_loop().create_task(sup.wait())
             await asyncio.wait({view_task, engine_done}, return_when=asyncio.FIRST_COMPLETED)
@@ -150,6 +163,8 @@ async def run(
                 raise failure
             return code
         finally:
+            if trimmer is not None:
+                trimmer.cancel()
             if reloader:
                 await reloader.stop()
             await server.close()

@@ -47,25 +47,33 @@ def test_a_second_load_neither_parses_nor_validates(write_config, calls):
     assert second.services == first.services and second.manager == first.manager
 
 
-def test_an_edit_parses_and_validates_again(write_config, calls):
+def test_an_edit_parses_again_and_validates_with_the_models_unless_only_plain_values_changed(
+    write_config, calls
+):
     path = write_config(CONFIG)
     load(path)
-    path.write_text(CONFIG.replace("8000", "8001"))
-    assert load(path).argv("api")[-1] == "8001"
+    path.write_text(CONFIG + 'ready = { tcp = "127.0.0.1:8000" }\n')  # a new key: the models
+    assert load(path).services["api"].ready is not None
     assert calls == {"parse": 2, "validate": 2}
+    path.write_text((CONFIG + 'ready = { tcp = "127.0.0.1:8000" }\n').replace("8000}", "8001}"))
+    assert load(path).argv("api")[-1] == "8001"  # a command's text: no models (revalidate.py)
+    assert calls == {"parse": 3, "validate": 2}
+    path.write_text(CONFIG + 'ready = { tcp = "127.0.0.1:8001" }\n')  # inside a probe: models
+    assert load(path).services["api"].ready.tcp == "127.0.0.1:8001"  # type: ignore[union-attr]
+    assert calls == {"parse": 4, "validate": 3}
 
 
-def test_an_environment_change_validates_again_without_parsing(write_config, calls, monkeypatch):
+def test_an_environment_change_never_parses_again(write_config, calls, monkeypatch):
     path = write_config(CONFIG)
     load(path)
-    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("PORT", "9000")  # into a command: a plain value, no models
     assert load(path).argv("api")[-1] == "9000"
-    assert calls == {"parse": 1, "validate": 2}
+    assert calls == {"parse": 1, "validate": 1}
     monkeypatch.setenv("AUTOGPT_DEV_LOG_BACKUPS", "7")  # an override, not in the file
     assert load(path).manager.log_backups == 7
-    assert calls == {"parse": 1, "validate": 3}
+    assert calls == {"parse": 1, "validate": 2}
     assert load(path).manager.log_backups == 7
-    assert calls == {"parse": 1, "validate": 3}
+    assert calls == {"parse": 1, "validate": 2}
 
 
 def test_a_schema_edit_validates_again(write_config, calls, monkeypatch):

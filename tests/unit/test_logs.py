@@ -139,3 +139,17 @@ def test_logs_n_then_follow_loses_and_repeats_nothing_written_in_between(tmp_pat
     with pytest.raises(_Enough):
         follow(log, out, start=position)  # type: ignore[arg-type]
     assert out.data == b"3\n4\n"
+
+
+def test_the_ring_is_bounded_in_bytes_as_well_as_lines():
+    from tui_manager.core.logs import BlockRing
+
+    ring = BlockRing(5000, max_bytes=64 * 1024)
+    long = b"x" * 1023 + b"\n"
+    for _ in range(1000):  # 1000 lines of 1 KiB: under the line bound, over the byte bound
+        ring.add(0.0, "stdout", long)
+    assert ring.bytes < 64 * 1024 + len(long) and ring.lines == ring.bytes // 1024
+    assert ring.tail(10) and len(ring.tail(5000)) == ring.lines  # the newest ones kept
+    big = b"y" * (1 << 20) + b"\n"  # one block bigger than the bound is kept, alone
+    ring.add(0.0, "stdout", big)
+    assert ring.blocks[-1][2] == big and len(ring.blocks) == 1

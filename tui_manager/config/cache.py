@@ -71,6 +71,18 @@ class Entry:
         value = self.data.get("value")
         return value if self.data.get("key") == key and isinstance(value, dict) else None
 
+    def revalidated(self, key: str) -> dict[str, Any] | None:
+        """After an edit of plain values only (revalidate.py): the new result, or None."""
+        from .revalidate import revalidated
+
+        value = self.data.get("value")
+        with contextlib.suppress(ValueError, TypeError, KeyError, IndexError):
+            old, new = json.loads(self.data["key"]), json.loads(key)
+            # [version, schema, data, overrides]: the same but for the data
+            if old[:2] == new[:2] and old[3] == new[3] and isinstance(value, dict):
+                return revalidated(old[2], value, new[2])
+        return None
+
     def save(
         self,
         source: str | None,

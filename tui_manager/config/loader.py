@@ -70,6 +70,10 @@ def validate(
     entry = entry or cache.Entry(path)
     key = entry.key(data, overrides)
     normalized = entry.validated(key)
+    if normalized is None:  # an edit of plain values needs no models (revalidate.py)
+        normalized = entry.revalidated(key)
+        if normalized is not None and not problems:
+            entry.save(source, raw, key, normalized)
     if normalized is None:
         from .validate import validate_models  # pydantic: only when this content is new
 

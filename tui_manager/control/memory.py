@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import gc
 import os
-import tracemalloc
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tracemalloc
 
 ENV = "AUTOGPT_DEV_TRACEMALLOC"
 
 
 def start_if_asked() -> None:
     frames = os.environ.get(ENV, "")
-    if frames.isdigit() and int(frames) > 0 and not tracemalloc.is_tracing():
+    if frames.isdigit() and int(frames) > 0:
+        import tracemalloc  # (only then: every `up` starts here)
+
         tracemalloc.start(int(frames))
 
 
@@ -27,6 +31,8 @@ class MemoryProbe:
         self._last: tracemalloc.Snapshot | None = None
 
     def report(self, top: int) -> dict[str, Any]:
+        import tracemalloc
+
         import psutil
 
         out: dict[str, Any] = {

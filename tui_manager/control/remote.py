@@ -18,6 +18,7 @@ from typing import Any
 from ..base import paths
 from ..core.engine import EngineError, EngineInfo, UnknownService
 from ..core.events import (
+    KEEP_EVENTS,
     EventBus,
     Lifecycle,
     LogLines,
@@ -42,7 +43,7 @@ class RemoteEngine:
         self._info: EngineInfo | None = None
         self._rows: dict[str, ServiceStatus] = {}
         self._lines: dict[str, deque[LogLine]] = {}
-        self._events: deque[Lifecycle] = deque(maxlen=10_000)
+        self._events: deque[Lifecycle] = deque(maxlen=KEEP_EVENTS)
         self._stopping = False
         self._code: int | None = None
         self._done = asyncio.Event()

@@ -168,13 +168,19 @@ class EventBus:
                 self._subscribers.remove(cb)
 
 
+KEEP_EVENTS = 2_000  # in memory, about 1 MB; events.jsonl has every one
+
+
 class EventLog:
     """Appends every Lifecycle message to events.jsonl, one flushed line each, and keeps the
     recent ones in memory for `events` requests. A failed write (a full disk) is reported once
     to `on_error` and retried with the next event: the engine never stops over its own log."""
 
     def __init__(
-        self, path: Path, keep: int = 10_000, on_error: Callable[[str | None], None] | None = None
+        self,
+        path: Path,
+        keep: int = KEEP_EVENTS,
+        on_error: Callable[[str | None], None] | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)

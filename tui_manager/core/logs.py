@@ -171,24 +171,36 @@ class RotatingFile:
             self._fd = -1
 
 
+RING_BYTES = 2 << 20  # per service: 5,000 lines of 400 bytes; fewer when lines are longer
+
+
 class BlockRing:
-    """The last `max_lines` lines, kept as the raw blocks they arrived in.
+    """The last `max_lines` lines, at most `max_bytes` of them, kept as the raw blocks they
+    arrived in (the log file has them all).
 
     Nothing is decoded until a view asks for a tail, so a flood costs no per-line work here.
-    Memory is bounded by max_lines plus one block.
+    Memory is bounded by max_bytes plus one block (a block is at most 1 MiB: one read).
     """
 
-    def __init__(self, max_lines: int) -> None:
+    def __init__(self, max_lines: int, max_bytes: int = RING_BYTES) -> None:
         self.max_lines = max_lines
+        self.max_bytes = max_bytes
         self.blocks: deque[tuple[float, str, bytes, int]] = deque()
         self.lines = 0
+        self.bytes = 0
 
     def add(self, ts: float, stream: str, block: bytes, n: int | None = None) -> None:
         n = block.count(b"\n") if n is None else n
         self.blocks.append((ts, stream, block, n))
         self.lines += n
-        while self.blocks and self.lines - self.blocks[0][3] >= self.max_lines:
-            self.lines -= self.blocks.popleft()[3]
+        self.bytes += len(block)
+        while len(self.blocks) > 1 and (
+            self.lines - self.blocks[0][3] >= self.max_lines
+            or self.bytes - len(self.blocks[0][2]) >= self.max_bytes
+        ):
+            _, _, old, count = self.blocks.popleft()
+            self.lines -= count
+            self.bytes -= len(old)
 
     def tail(self, n: int) -> list[LogLine]:
         n = min(n, self.max_lines)

@@ -197,3 +197,36 @@ def accept_queue(sock: socket.socket) -> int:
     except OSError:
         return 0
     return int(struct.unpack_from("I", info, _TCPI_UNACKED)[0])
+
+
+# glibc's malloc: mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_BIG = 256 * 1024  # a buffer at least this big is mapped on its own, and unmapped when freed
+
+
+@functools.cache
+def _glibc() -> bool:
+    if not (CAPS.linux and not CAPS.portable):
+        return False
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") is not None
+    except (ValueError, OSError):
+        return False
+
+
+def settle_malloc() -> bool:
+    """A manager runs for days: memory freed after a flood must go back to the system. glibc
+    raises its mmap threshold each time a big mapped buffer is freed (up to 32 MiB), after
+    which megabyte-sized reads come from the heap and stay there, fragmented; a fixed
+    threshold keeps them mapped, so freeing them unmaps them. False where it does not apply."""
+    if not _glibc():
+        return False
+    libc = _libc()
+    ok = int(libc.mallopt(_M_MMAP_THRESHOLD, _BIG)) == 1  # type: ignore[attr-defined]
+    return ok and int(libc.mallopt(_M_TRIM_THRESHOLD, 2 * _BIG)) == 1  # type: ignore[attr-defined]
+
+
+def trim_malloc() -> None:
+    """Give the heap's free pages back to the system (glibc; a no-op elsewhere)."""
+    if _glibc():
+        _libc().malloc_trim(0)  # type: ignore[attr-defined]

@@ -210,7 +210,8 @@ class WarmPool:
         except OSError:
             self._discard(prepared)
             return None
-        os.close(prepared.go)
+        for fd in (prepared.go, prepared.ready):  # (both: the soak counted one fd per reload)
+            os.close(fd)
         self.ahead[name] = "used"
         self._held.discard(prepared.child.pid)
         prepared.child.started_at = time.time()  # it starts running now, not at the fork
