@@ -157,3 +157,20 @@ def test_a_crash_is_on_screen_with_its_line_and_e_opens_the_editor_there(tmp_pat
         term.wait_for("KeyError: 'missing_setting' · app/api.py:8")  # the dashboard is back
         term.keys("q")
         assert term.exit_code() == 0
+
+
+def test_a_lone_escape_and_keys_still_arrive_with_the_input_thread_asleep(tmp_path):
+    """ui/driver.py: the input thread blocks until input comes, waking only for a half-read
+    escape sequence. A lone ESC still gets its meaning after the parser's deadline (it closes
+    the search), an arrow key is not taken for one, and q ends the process with the terminal
+    restored (the shell prints after it)."""
+    (tmp_path / "autogpt-dev.toml").write_text(STACK)
+    with Tmux(tmp_path, UP, (100, 30)) as term:
+        term.wait_for("4/4 ready")
+        term.keys("/")
+        term.wait_for("search the log")
+        term.keys("Escape")  # nothing follows it: ESC, once the parser's deadline passes
+        wait_until_sync(lambda: "search the log" not in term.screen(), 5, term.screen())
+        term.keys("Down", "Down")  # escape sequences: the cursor moves, nothing else
+        term.keys("q")
+        assert term.exit_code(timeout=10) == 0

@@ -25,6 +25,14 @@ def duration(seconds: float | None) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
+def uptime(seconds: float | None) -> str:
+    """The dashboard's uptime: seconds only in the first minute (9s, 4m, 2h07m), so an idle
+    row stays the same for a minute and is not drawn again every sample."""
+    if seconds is not None and 60 <= seconds < 3600:
+        return f"{int(seconds) // 60}m"
+    return duration(seconds)
+
+
 def exit_cell(code: int | None, sig: int | None) -> str:
     """The table cell: '0', '3', 'sig 9', or '-' while it has not exited."""
     if sig is not None:

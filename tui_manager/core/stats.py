@@ -12,7 +12,7 @@ from collections import deque
 
 import psutil
 
-from ..platform.proctable import descendants
+from ..platform.proctable import tree
 
 HISTORY = 30
 
@@ -59,10 +59,10 @@ class StatsSampler:
             root = self._cached(pid)
         except psutil.Error:
             return []
-        # One process-table sweep serves every service of this sample (psutil's children()
-        # would read every process on the machine once per service).
+        # Walked down from the service (Linux); elsewhere one sweep of the table serves every
+        # service of this sample (psutil's children() would read the whole table each time).
         out = [root]
-        for child in descendants(pid):
+        for child in tree(pid):
             with contextlib.suppress(psutil.Error):
                 out.append(self._cached(child))
         return out

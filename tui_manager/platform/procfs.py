@@ -59,6 +59,37 @@ def my_children() -> set[int]:
     return out
 
 
+def _children_of(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                out += [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def tree(pid: int) -> list[int]:
+    """Every descendant of pid, walked down from it (O(the tree), where a sweep reads every
+    process on the machine): the dashboard's CPU and memory figures, every 2 s."""
+    out: list[int] = []
+    seen = {pid}
+    todo = _children_of(pid)
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        out.append(p)
+        todo += _children_of(p)
+    return out
+
+
 def _sweep() -> Index:
     """marker value -> pids, and parent pid -> child pids, in one pass over /proc."""
     me = os.getpid()

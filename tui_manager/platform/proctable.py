@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import CAPS
 
 if CAPS.procfs:
-    from .procfs import descendants, marked_pids, pid_alive, process_state, rss_bytes
+    from .procfs import descendants, marked_pids, pid_alive, process_state, rss_bytes, tree
 else:
     from .pstable import (
         descendants,
@@ -16,4 +16,6 @@ else:
         rss_bytes,
     )
 
-__all__ = ["descendants", "marked_pids", "pid_alive", "process_state", "rss_bytes"]
+    tree = descendants  # psutil reads the whole table either way
+
+__all__ = ["descendants", "marked_pids", "pid_alive", "process_state", "rss_bytes", "tree"]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shlex
-import subprocess
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.driver import Driver
 from textual.message import Message as UIMessage
 from textual.screen import Screen
 from textual.widgets import Header, Input
@@ -28,7 +27,9 @@ from ..core.events import Lifecycle, LogLines, Message, ShutdownStarted, StateCh
 from ..core.stats import StatsSampler
 from ..core.status import ServiceStatus
 from . import triage
+from .editing import open_in_pager
 from .screens.shutdown import ShutdownScreen
+from .toasts import toast
 from .widgets.keys_footer import KeysFooter
 from .widgets.log_pane import LogPane, RecentMessages
 from .widgets.services_table import TROUBLE, ServicesTable
@@ -64,7 +65,8 @@ class Dashboard(App[int]):
         # has them): not to be added to it again when they are flushed. Pane id -> ids.
         self._in_history: dict[str, set[int]] = {"log": set(), "fg": set()}
         self.merged = RecentMessages(SHOW_LINES)
-        rows, self._unsubscribe = engine.subscribe(self.pending.append)  # cheap: all else waits
+        self._flush_armed = False
+        rows, self._unsubscribe = engine.subscribe(self._arrive)  # cheap: all else waits
         self.rows: dict[str, ServiceStatus] = {r.name: r for r in rows}
         self.sampler = StatsSampler()
         self.stats: dict[str, Any] = {}
@@ -99,7 +101,7 @@ class Dashboard(App[int]):
         self.sub_title = os.path.basename(info.config_path) + mode
         if self.keymap:
             self.set_keymap(self.keymap)
-        self.set_interval(FRAME, self.flush)
+        self._arm_flush()  # what came before the mount
         self.set_timer(0.1, self.sample_stats)
         if info.foreground:
             lines = self.engine.history(info.foreground, 1000)
@@ -108,6 +110,11 @@ class Dashboard(App[int]):
         self.show(self.selected)
         self.sync_table()
         self.table.focus()
+
+    def get_driver_class(self) -> type[Driver]:
+        from .driver import for_terminal
+
+        return for_terminal(super().get_driver_class())
 
     def on_unmount(self) -> None:
         self._unsubscribe()
@@ -122,6 +129,29 @@ class Dashboard(App[int]):
         self.refresh(repaint=True, layout=True)
 
     # -- the per-frame flush -------------------------------------------------------------------
+    # A frame's timer runs only when something arrived: an idle dashboard never wakes for it.
+    class Arrived(UIMessage):
+        """Messages are pending: flush them one frame from now."""
+
+    def _arrive(self, msg: Message) -> None:
+        self.pending.append(msg)
+        if not self._flush_armed and self.is_running:
+            self._flush_armed = True
+            self.post_message(self.Arrived())  # (in the app's own context, thread-safe)
+
+    def _arm_flush(self) -> None:
+        if self.pending and not self._flush_armed:
+            self._flush_armed = True
+            self.set_timer(FRAME, self._frame)
+
+    def on_dashboard_arrived(self, _: Arrived) -> None:
+        self.set_timer(FRAME, self._frame)
+
+    def _frame(self) -> None:
+        self._flush_armed = False
+        self.flush()
+        self._arm_flush()  # (a message that came during the flush)
+
     def flush(self) -> None:
         if not self.pending or not self.log_pane.is_attached:  # (the app is closing)
             return
@@ -136,7 +166,7 @@ class Dashboard(App[int]):
                 self.rows[msg.service] = msg.status
                 rows_changed = True
             elif isinstance(msg, Lifecycle):
-                self.toast(msg)
+                toast(self, msg)
                 logs.append(LogLines.text("system", "system", [describe(msg)]))
             elif isinstance(msg, ShutdownStarted) and not self.attached:
                 self.show_shutdown()
@@ -173,24 +203,6 @@ class Dashboard(App[int]):
         self.stats = await asyncio.to_thread(self.sampler.sample, pids)  # off the UI thread
         self.sync_table()
         self.set_timer(STATS_EVERY, self.sample_stats)  # re-armed after the sample: no pile-up
-
-    def toast(self, ev: Lifecycle) -> None:
-        svc, x = ev.service, ev.extra
-        if ev.event == "exit" and svc and not x.get("requested"):
-            if x.get("code") not in (0, None) or x.get("signal"):
-                self.notify(describe(ev), title="crashed", severity="warning")
-        elif ev.event == "failed" and svc:
-            tail = "\n".join(ln.text[:120] for ln in self.engine.history(svc, 3))
-            self.notify(
-                f"{x.get('reason')}\n{tail}".strip(),
-                title=f"{svc} failed",
-                severity="error",
-                timeout=10,
-            )
-        elif ev.event == "reload":
-            self.notify(describe(ev), title="reload", severity="information")
-        elif ev.event in ("unhealthy", "log_error"):
-            self.notify(describe(ev), title=ev.event.replace("_", " "), severity="warning")
 
     def show_shutdown(self) -> None:
         if not isinstance(self.screen, ShutdownScreen):
@@ -322,17 +334,8 @@ class Dashboard(App[int]):
         self.notify(f"copied {text.count(chr(10)) + bool(text)} lines to the clipboard")
 
     def action_pager(self) -> None:
-        if not (name := self.target()):
-            return
-        path = self.engine.log_path(name)
-        pager = shlex.split(os.environ.get("PAGER", "less -R"))
-        try:
-            with self.suspend():
-                subprocess.run([*pager, str(path)], check=False)
-        except Exception:  # no terminal to hand over (web, tests): the built-in viewer
-            from .screens.viewer import LogViewer  # on first use: rich.pretty and friends
-
-            self.push_screen(LogViewer(path))
+        if name := self.target():
+            open_in_pager(self, self.engine.log_path(name))
 
     def action_deps(self) -> None:
         from .screens.deps import DepsScreen

@@ -3,7 +3,9 @@ dashboard suspends, the editor runs, the dashboard comes back when it exits."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -30,6 +32,18 @@ def open_in_editor(app: App[int], path: Path, line: int) -> bool:
         app.notify(f"{path}:{line}", title="open this in your editor", timeout=10)
         return False
     return True
+
+
+def open_in_pager(app: App[int], path: Path) -> None:
+    """The whole log file in $PAGER (less -R), the terminal handed over meanwhile."""
+    pager = shlex.split(os.environ.get("PAGER", "less -R"))
+    try:
+        with app.suspend():
+            subprocess.run([*pager, str(path)], check=False)
+    except Exception:  # no terminal to hand over (web, tests): the built-in viewer
+        from .screens.viewer import LogViewer  # on first use: rich.pretty and friends
+
+        app.push_screen(LogViewer(path))
 
 
 def frame_at(text: str) -> tuple[str, int] | None:

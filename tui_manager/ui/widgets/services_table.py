@@ -25,7 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...base.columns import PADDING, Column, layout
-from ...base.fmt import duration, exit_cell, templates_summary
+from ...base.fmt import exit_cell, templates_summary, uptime
 from ...core.stats import ServiceStats, human_bytes, sparkline
 from ...core.status import ServiceStatus
 
@@ -116,7 +116,7 @@ class ServicesTable(ScrollView, can_focus=True):
             "name": st.name + (" ★" if st.foreground else ""),
             "state": Text(st.state, style=STATE_STYLE.get(st.state, "")),
             "pid": str(st.pid) if running else "-",
-            "uptime": duration(st.uptime),
+            "uptime": uptime(st.uptime),
             "restarts": str(st.restarts),
             "cpu": f"{stats.cpu:.0f}%" if stats and running else "-",
             "mem": human_bytes(stats.rss) if stats and running else "-",
