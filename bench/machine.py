@@ -21,7 +21,10 @@ HELD = "AUTOGPT_DEV_MEASURING"  # set for the sections a bench runs: they share 
 
 @contextlib.contextmanager
 def alone(what: str) -> Iterator[None]:
-    """Hold the machine's measurement lock for `what`, or exit 3 saying who holds it."""
+    """Hold the machine's measurement lock for `what`, or exit 3 saying who holds it. Every
+    tool measured writes and reads its bytecode caches, as on a user's machine (a
+    PYTHONDONTWRITEBYTECODE in the shell would make each start compile every module again)."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     if os.environ.get(HELD) == "1":  # a section of the bench that holds it
         yield
         return

@@ -362,16 +362,22 @@ raise SystemExit(run_processes(Scheduler(), ExecutionManager()))  # no __main__ 
 
 SERVICES_MODULE = """\
 import os
+import time
 from tui_manager import AppProcess
 
 
 class Scheduler(AppProcess):
     def run(self):
         print("Scheduler running in", os.getpid(), flush=True)
+        open("scheduler.ran", "w").close()
 
 
 class ExecutionManager(AppProcess):
     def run(self):
+        # the stack ends with this one: wait (with a deadline) until the Scheduler has run
+        deadline = time.monotonic() + 30
+        while not os.path.exists("scheduler.ran") and time.monotonic() < deadline:
+            time.sleep(0.01)
         print("ExecutionManager running in", os.getpid(), flush=True)
 """
 
