@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 
-from services.settings import free_port
+from services.settings import free_ports
 
 from .tools import Tool
 
@@ -207,7 +207,7 @@ def big(tool: Tool, work: Path, kind: str) -> tuple[float, dict[str, float]]:
 
 def ready_tcp(tool: Tool, work: Path, n: int) -> tuple[float, dict[str, float]]:
     """Ours only (the peers have no readiness probes): n services to all-ready on tcp probes."""
-    ports = [free_port() for _ in range(n)]
+    ports = free_ports(n)
     lines = ['[manager]\nstate_dir = "state"\n']
     for i, port in enumerate(ports):
         lines.append(

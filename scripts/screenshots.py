@@ -45,12 +45,14 @@ async def main() -> None:
     from tui_manager.core.supervisor import Supervisor
     from tui_manager.ui.app import Dashboard
 
-    app = Dashboard(Supervisor(load(REPO / "autogpt-dev.toml")))
+    sup = Supervisor(load(REPO / "autogpt-dev.toml"))
+    app = Dashboard(sup)
     OUT.mkdir(exist_ok=True)
     async with app.run_test(size=(150, 44)) as pilot:
+        await sup.start()  # (what the runner does)
         deadline = time.monotonic() + 30
-        while not all(s.state == "ready" for s in app.sup.services.values()):
-            assert time.monotonic() < deadline, "the stack did not become ready"
+        while not all(s.state == "ready" for s in sup.services.values()):
+            assert time.monotonic() < deadline, {n: s.state for n, s in sup.services.items()}
             await pilot.pause(0.1)
         api = f"http://127.0.0.1:{ports['agent_server']}"
         agent = await asyncio.to_thread(
@@ -83,7 +85,7 @@ async def main() -> None:
         app.save_screenshot("search-all-services.svg", str(OUT))
         await pilot.press("q")
         deadline = time.monotonic() + 20
-        while not app.sup.finished and time.monotonic() < deadline:
+        while not sup.finished and time.monotonic() < deadline:
             await pilot.pause(0.1)
     print("\n".join(str(p.relative_to(REPO)) for p in sorted(OUT.glob("*.svg"))))
 

@@ -41,11 +41,20 @@ def max_concurrent_nodes() -> int:
 
 
 def free_port() -> int:
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports: each socket stays bound until all are picked (a port closed at
+    once can be the kernel's next answer, and two services would be given the same one)."""
+    import contextlib
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
 
 
 def isolated_env(state_dir: Path) -> dict[str, str]:
@@ -54,7 +63,10 @@ def isolated_env(state_dir: Path) -> dict[str, str]:
     import sys
 
     return {
-        **{f"{s.upper()}_PORT": str(free_port()) for s in DEFAULT_PORTS},
+        **{
+            f"{s.upper()}_PORT": str(p)
+            for s, p in zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)
+        },
         "AUTOGPT_DEV_STATE_DIR": str(state_dir),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }

@@ -82,6 +82,11 @@ def _errors(sp: Parser) -> None:
     sp.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def _memory(sp: Parser) -> None:
+    sp.add_argument("-n", type=int, default=10, metavar="N", help="growth rows (default 10)")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+
 def _check(sp: Parser) -> None:
     sp.add_argument("--json", action="store_true", help="machine-readable output")
     sp.add_argument("--names", action="store_true", help="only the service names (completion)")
@@ -156,6 +161,12 @@ COMMANDS: dict[str, tuple[str, str, bool, Callable[[Parser], None]]] = {
         _logs,
     ),
     "down": ("stop the running instance gracefully", "autogpt-dev down", True, _nothing),
+    "memory": (
+        "the running manager's memory (RSS, objects; with AUTOGPT_DEV_TRACEMALLOC, what grew)",
+        "autogpt-dev memory",
+        True,
+        _memory,
+    ),
     "errors": (
         "the Python errors services crashed with (file:line, count), newest first",
         "autogpt-dev errors agent_server",

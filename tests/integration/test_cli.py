@@ -37,13 +37,14 @@ def cli(*args: str, cwd: Path, **kw: object) -> subprocess.CompletedProcess[str]
 class Up:
     """A headless `up` in the background, its output in a file."""
 
-    def __init__(self, cwd: Path, *args: str) -> None:
+    def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.cwd = cwd
         self.out = cwd / "up.out"
         with self.out.open("w") as out:  # the child has its own copy of the descriptor
             self.proc = subprocess.Popen(
                 [PY, "-m", "tui_manager", "up", "--headless", *args],
                 cwd=cwd,
+                env=None if env is None else {**os.environ, **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

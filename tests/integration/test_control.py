@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import PY, fx
+from tests.conftest import PY, fx, wait_until_sync
 from tests.integration.test_cli import Up, cli
 from tui_manager.control import wire
 from tui_manager.control.client import ControlClient
@@ -154,3 +155,38 @@ def test_logs_reach_into_rotated_backups(write_config):
     (logs / "fg.log").write_bytes(b"new1\n")
     r = cli("logs", "fg", "-n", "2", cwd=path.parent)
     assert r.stdout == "old2\nnew1\n"
+
+
+def test_memory_answers_rss_and_what_grew_since_the_last_ask(write_config):
+    """Untraced: RSS and objects, and how to trace. Traced: the first ask is the baseline, the
+    second names where the manager's heap grew (the ticker's lines in the ring)."""
+    path = write_config(TICKER)
+    plain = cli("memory", cwd=path.parent)
+    assert plain.returncode == 1 and "no autogpt-dev manager is running" in plain.stderr
+    up = Up(path.parent, env={"AUTOGPT_DEV_TRACEMALLOC": "8"})
+    try:
+        up.wait_ready("fg", "ticker")
+        first = cli("memory", cwd=up.cwd)
+        assert first.returncode == 0, first.stderr
+        assert re.match(r"RSS \d+\.\d MB, [\d,]+ objects\n", first.stdout), first.stdout
+        assert "the first ask is the baseline" in first.stdout, first.stdout
+        ticks = up.output().count("ticker |")
+        wait_until_sync(  # the ticker has written more since the baseline
+            lambda: up.output().count("ticker |") > ticks + 50, 15, "more ticker lines"
+        )
+        second = json.loads(cli("memory", "--json", "-n", "50", cwd=up.cwd).stdout)
+        assert second["tracing"] and second["traced"] > 0 and second["rss"] > second["traced"]
+        assert second["growth"] and any(
+            "tui_manager" in frame for g in second["growth"] for frame in g["traceback"]
+        ), second["growth"]
+        table = cli("memory", cwd=up.cwd).stdout
+        assert "GREW" in table and "caller -> allocation" in table, table
+    finally:
+        up.proc.send_signal(signal.SIGTERM)
+        assert up.finish() == 0
+
+
+def test_memory_without_tracing_says_how_to_trace(up: Up):
+    r = cli("memory", cwd=up.cwd)
+    assert r.returncode == 0, r.stderr
+    assert "AUTOGPT_DEV_TRACEMALLOC=1 or more" in r.stdout and "GREW" not in r.stdout, r.stdout

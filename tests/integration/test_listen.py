@@ -145,7 +145,10 @@ def test_overlap_starts_the_new_process_while_the_old_one_drains(tmp_path):
             rows = [json.loads(x) for x in events.read_text().splitlines()]
             return [r for r in rows if r["service"] == "web" and r["event"] in ("spawn", "exit")]
 
-        wait_until_sync(lambda: sum(r["event"] == "exit" for r in web()) == 2, 10, "drained")
+        try:
+            wait_until_sync(lambda: sum(r["event"] == "exit" for r in web()) == 2, 10, "drained")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {web()}\n{up.output()}") from None
         seen = web()
         # Each new process was spawned before the old one had exited: they overlapped.
         first_exit = next(i for i, r in enumerate(seen) if r["event"] == "exit")

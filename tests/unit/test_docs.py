@@ -2,6 +2,7 @@
 README's key table (from base/keys.py)."""
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -80,3 +81,13 @@ def test_the_readme_quotes_only_measured_numbers():
     for line in outside.splitlines():
         if any(p in line for p in peers):
             assert not re.search(r"\d+(\.\d+)?\s?(s|ms)\b", line), line
+
+
+def test_every_command_is_in_the_readme_table():
+    from tui_manager.parser import COMMANDS
+
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    listed = set(re.findall(r"`autogpt-dev ([a-z]+)", table))
+    listed |= {"start", "stop", "restart"} if "start/stop/restart" in table else set()
+    assert set(COMMANDS) - listed == set(), "add them to the README's Commands table"

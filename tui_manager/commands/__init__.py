@@ -16,6 +16,7 @@ HANDLERS = {
     "restart": ("control", "cmd_action"),
     "logs": ("control", "cmd_logs"),
     "down": ("control", "cmd_down"),
+    "memory": ("control", "cmd_memory"),
     "errors": ("control", "cmd_errors"),
     "check": ("check", "cmd_check"),
     "export": ("check", "cmd_export"),

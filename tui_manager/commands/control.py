@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..base import paths
 from ..base.fmt import duration, exit_cell, templates_summary
 from ..base.tail import follow, tail_with_position
 from ..config.locate import Located, locate
-from ..control import wire
+from ..control import memory, wire
 from ..control.client import ControlClient, NotRunning, Refused
 from .common import config_errors, err, print_table
 
@@ -136,6 +137,46 @@ def _quiet_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+
+
+@_run
+def cmd_memory(args: argparse.Namespace) -> int:
+    """The manager's own footprint: what a long `up` holds, and (traced) where it grew."""
+    _, client = _client(args, timeout=30)  # a tracemalloc snapshot of a big heap takes a while
+    answer = client.request(wire.Request("memory", n=args.n))
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    print(f"RSS {answer['rss'] / 1e6:.1f} MB, {answer['gc_objects']:,} objects")
+    if not answer.get("tracing"):
+        print(f"(start up with {memory.ENV}=1 or more to see where it grows)")
+        return 0
+    print(f"traced {answer['traced'] / 1e6:.1f} MB")
+    growth = answer.get("growth")
+    if growth is None:
+        print("the first ask is the baseline: ask again to see what grew since")
+        return 0
+    rows = [["GREW", "BLOCKS", "WHERE (caller -> allocation)"]]
+    rows += [
+        [
+            f"{g['size_diff'] / 1e3:+.1f} kB",
+            f"{g['count_diff']:+d}",
+            " -> ".join(_short(f) for f in g["traceback"][-3:]),  # (--json has every frame)
+        ]
+        for g in growth
+    ]
+    print_table(rows)
+    return 0
+
+
+def _short(frame: str) -> str:
+    """A frame as people name it: asyncio/events.py:80, tui_manager/core/logs.py:194."""
+    for marker in ("/site-packages/", "/dist-packages/"):
+        if marker in frame:
+            return frame.rsplit(marker, 1)[1]
+    if (m := re.search(r"/lib/python3\.\d+/(.*)", frame)) is not None:
+        return m.group(1)
+    return re.sub(r".*/(tui_manager/)", r"\1", frame)
 
 
 @_run
