@@ -12,21 +12,11 @@ from textual.command import CommandList
 
 from tests.conftest import PY, fx, wait_until
 from tests.helpers import Recorder, dashboard, log_bytes, state
+from tests.ui.test_in_tmux import STACK  # alpha, beta, gamma and the foreground fg
 from tui_manager.base.keys import KEYS
 from tui_manager.ui.app import Dashboard
 from tui_manager.ui.screens.viewer import LogViewer
 from tui_manager.ui.widgets.log_pane import LogPane
-
-STACK = f"""
-[services.alpha]
-command = {fx("sleeper.py", "alpha")}
-[services.beta]
-command = {fx("sleeper.py", "beta")}
-[services.gamma]
-command = {fx("sleeper.py", "gamma")}
-[services.fg]
-command = {fx("sleeper.py", "fg")}
-"""
 
 
 async def ready(app: Dashboard) -> None:
