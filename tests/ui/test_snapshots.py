@@ -6,6 +6,7 @@ Update after an intended UI change: `python -m pytest tests/ui --snapshot-update
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -20,6 +21,13 @@ from tui_manager.ui.widgets.log_pane import LogPane
 
 GREEN, RESET = "\\u001b[32m", "\\u001b[0m"  # TOML escapes: the child prints real ANSI
 MISSING = "DATABASE_URL is not set: copy .env.example to .env, or export it in your shell"
+# What `python -c "raise KeyError(...)"` prints on 3.11 and 3.12 (3.13 adds the source line):
+# printed, so the snapshot is the same on every Python.
+CRASH = json.dumps(
+    "Traceback (most recent call last):\n"
+    '  File "<string>", line 1, in <module>\n'
+    f"KeyError: '{MISSING}'\n"
+)  # (a JSON string is a TOML string)
 STACK = f"""
 [manager]
 name = "demo"
@@ -36,7 +44,7 @@ depends_on = {{ database = "started" }}
 command = ["sh", "-c", "exit 3"]
 restart = "no"
 [services.importer]
-command = ["{{py}}", "-c", "raise KeyError('{MISSING}')"]
+command = ["sh", "-c", "printf %s \\"$0\\" >&2; exit 1", {CRASH}]
 restart = "no"
 [services.worker]
 command = ["sh", "-c", "echo 'claimed 1'; echo '{GREEN}completed{RESET}'; exec sleep 1000"]
