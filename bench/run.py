@@ -201,9 +201,9 @@ def bench(argv: list[str] | None) -> int:
         if module == "bench.reload":
             extra = [*extra, "--charts", str(charts)]
         r = subprocess.run([PY, "-m", module, *extra], capture_output=True, text=True, cwd=REPO)
-        out = [f"## {title}", "", r.stdout.strip() or f"failed: {r.stderr.strip()[-300:]}", ""]
-        body += out
-        print("\n".join(out), flush=True)
+        part = [f"## {title}", "", r.stdout.strip() or f"failed: {r.stderr.strip()[-300:]}", ""]
+        body += part
+        print("\n".join(part), flush=True)
     lines[3:3] = [f"Machine: {machine.describe(load_start, machine.load())}.", ""]
     lines += [*summary, "", *body]
     out.write_text("\n".join(lines) + "\n")
