@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PY, wait_until
-from tests.helpers import Recorder, row, state
+from tests.helpers import Recorder, log_bytes, row, state
 from tui_manager.config import load
+from tui_manager.core import reload
 from tui_manager.core.imports import ImportGraph, entry_points
 from tui_manager.core.reload import Reloader
 from tui_manager.core.supervisor import Supervisor
@@ -330,3 +331,33 @@ async def test_the_first_comment_only_edit_of_a_file_restarts_nothing(tmp_path):
         await control(tmp_path, sup, 2)
         assert spawns(sup) == {"one": 1, "two": 1, "three": 2}
         assert [e.service for e in seen.lifecycle(event="reload")] == ["three"]
+
+
+async def test_a_same_size_edit_in_the_same_second_runs_the_new_code(tmp_path, monkeypatch):
+    """Python trusts a .pyc whose recorded source mtime (whole seconds) and size match: each
+    edit here keeps the size and the second (set, so it is certain), as a digit changed twice
+    within a second does. Every restart must print the version just written. The control: the
+    same edit with the bytecode left in place restarts into the old code."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # as on a user's machine
+    async with dev_stack(tmp_path) as (sup, _):
+        shared = tmp_path / "app" / "shared.py"
+        second = int(shared.stat().st_mtime)
+        assert list((tmp_path / "app" / "__pycache__").glob("shared.*.pyc")), "compiled"
+
+        async def edit(version: int) -> str:
+            before = row(sup, "one").spawns
+            shared.write_text(f"VERSION = {version}\n")  # the same size, in the same second
+            os.utime(shared, (second, second))
+            await wait_until(
+                lambda: row(sup, "one").spawns == before + 1 and state(sup, "one") == "ready",
+                10,
+                f"one restarted for VERSION = {version}",
+            )
+            lines = log_bytes(sup, "one").decode().splitlines()
+            return [ln for ln in lines if ln.startswith("one up")][-1]
+
+        with monkeypatch.context() as m:
+            m.setattr(reload, "drop_bytecode", lambda paths: None)
+            assert (await edit(2)).startswith("one up 1 "), "the control runs the old code"
+        for version in (3, 4, 5):
+            assert (await edit(version)).startswith(f"one up {version} ")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import glob
 import inspect
 import time
 from pathlib import Path
@@ -44,6 +45,20 @@ EDITOR_TEMP = (
 QUIET = 0.010  # seconds without new changes that end a burst (after the watcher's own step)
 ARMED_TIMEOUT = 10.0
 SENTINEL = ".watch-armed"
+
+
+def drop_bytecode(paths: set[Path]) -> None:
+    """Python trusts a module's .pyc while its recorded source mtime (whole seconds) and size
+    still match. An edit of the same size (a digit, a fixed typo) in the second the previous
+    start compiled it would start the new process on the old code, and a warm restart compiles
+    within that second. So each edited module's bytecode goes first, for every interpreter (a
+    project may run another Python than ours); a comment-only edit's too, for the line numbers
+    of later tracebacks."""
+    for path in paths:
+        if path.suffix == ".py":
+            for pyc in (path.parent / "__pycache__").glob(f"{glob.escape(path.stem)}.*.pyc"):
+                with contextlib.suppress(OSError):
+                    pyc.unlink()
 
 
 class Reloader:
@@ -230,6 +245,7 @@ class Reloader:
             for name, svc in self.sup.services.items():
                 if svc.base_env is not None and child_env(self.sup.config, name) != svc.base_env:
                     restart.setdefault(name, []).append(names)
+        drop_bytecode(changed)
         code = {p for p in changed - env_files - {self.sup.config.path} if self._seen.changed(p)}
         packaging = sorted(p.name for p in code if packaging_file(p))
         if packaging and self.sup.warm is not None:
