@@ -289,7 +289,8 @@ NOTES = {
     "stop-6-ignore-term": (
         "15.000 is the bench's limit: honcho and concurrently never escalate to SIGKILL, so the"
         " children that ignore SIGTERM were still alive when the bench gave up (and killed them"
-        " itself)."
+        " itself). supervisord (stopwaitsecs=1) stops its groups one at a time, each [program:x]"
+        " its own group, and checks a stop's deadline on its 1 s poll: 6 x 1 to 2 s."
     ),
     "idle-6": "0.000 means less than one 10 ms clock tick of CPU in the 10 s window.",
     "big-lines": (
