@@ -78,8 +78,12 @@ def test_the_seeds_call_in_upstreams_shape_becomes_six_services_that_run(
     up = Up(work)
     try:
         up.wait_ready(*SIX)
-        wait_until_sync(lambda: "ExecutionManager serving" in up.output(), 15, up.output())
-        assert "[DatabaseManager] Starting... (LOG_LEVEL=WARNING)" in up.output()
+        # each service prints on its own clock: wait for both lines, in either order
+        for line in (
+            "ExecutionManager serving",
+            "[DatabaseManager] Starting... (LOG_LEVEL=WARNING)",
+        ):
+            wait_until_sync(lambda line=line: line in up.output(), 15, up.output())
         wait_until_sync(lambda: f"127.0.0.1:{port}" in up.output(), 20, up.output())
         assert get(f"http://127.0.0.1:{port}/health") == (200, '{"status":"healthy"}')
         up.proc.send_signal(signal.SIGINT)  # Ctrl+C

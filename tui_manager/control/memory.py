@@ -1,6 +1,7 @@
 """Where the manager's memory goes, for the `memory` control command (the soak asks it).
 
-Always: RSS and the garbage collector's counts. With AUTOGPT_DEV_TRACEMALLOC=N in the
+Always: RSS, the garbage collector's counts and, under glibc, the C heap's bytes in use and free
+(freed but held by malloc: RSS that no object accounts for). With AUTOGPT_DEV_TRACEMALLOC=N in the
 manager's environment (N frames per allocation; tracemalloc makes allocation slower, so it is
 never on by default): the allocations that grew most since the previous `memory` request,
 grouped by traceback, and the traced total.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import gc
 import os
 from typing import TYPE_CHECKING, Any
+
+from ..platform import heap
 
 if TYPE_CHECKING:
     import tracemalloc
@@ -39,6 +42,7 @@ class MemoryProbe:
             "rss": psutil.Process().memory_info().rss,
             "gc_objects": len(gc.get_objects()),
             "tracing": tracemalloc.is_tracing(),
+            "heap": heap.stats(),
         }
         if not tracemalloc.is_tracing():
             return out
