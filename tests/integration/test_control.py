@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import PY, fx, wait_until_sync
 from tests.integration.test_cli import Up, cli
+from tui_manager import platform
 from tui_manager.control import wire
 from tui_manager.control.client import ControlClient
 
@@ -190,3 +191,4 @@ def test_memory_without_tracing_says_how_to_trace(up: Up):
     r = cli("memory", cwd=up.cwd)
     assert r.returncode == 0, r.stderr
     assert "AUTOGPT_DEV_TRACEMALLOC=1 or more" in r.stdout and "GREW" not in r.stdout, r.stdout
+    assert ("C heap" in r.stdout) is (not platform.CAPS.portable), r.stdout

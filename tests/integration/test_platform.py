@@ -233,3 +233,31 @@ def test_in_portable_mode_a_warm_eligible_service_restarts_cold_saying_why(tmp_p
 def events_of(root: Path) -> list[dict[str, object]]:
     path = root / ".autogpt-dev/logs/events.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_the_c_heap_is_measured_and_trimmed_under_glibc():
+    """`memory` shows the C heap: a burst of big-ish buffers is in use, and once freed,
+    trim_malloc gives its pages back (RSS falls). Elsewhere (portable mode, macOS) there is no
+    figure, rather than a wrong one."""
+    if platform.CAPS.portable:
+        assert platform.malloc_stats() is None
+        return
+    me = psutil.Process()
+    before = platform.malloc_stats()
+    before_rss = me.memory_info().rss
+    assert before is not None and before["in_use"] > 0
+    # 80 MB written, from the heap, with a small block kept after every ninth: the holes that
+    # freeing the burst leaves are fragments free() cannot return (a long run's heap)
+    burst, keep = [], []
+    for i in range(20_000):
+        (keep if i % 10 == 9 else burst).append(bytearray(b"x") * (600 if i % 10 == 9 else 4400))
+    during = platform.malloc_stats()
+    assert during is not None and during["in_use"] > before["in_use"] + 70e6
+    del burst
+    held = me.memory_info().rss  # freed between blocks in use: glibc keeps the pages
+    assert held > before_rss + 60e6
+    platform.trim_malloc()
+    after = platform.malloc_stats()
+    assert after is not None and after["in_use"] < before["in_use"] + 10e6
+    assert me.memory_info().rss < held - 60e6  # the pages went back to the system
+    del keep

@@ -13,7 +13,7 @@ import gc
 import os
 from typing import TYPE_CHECKING, Any
 
-from ..platform import heap
+from .. import platform
 
 if TYPE_CHECKING:
     import tracemalloc
@@ -42,7 +42,7 @@ class MemoryProbe:
             "rss": psutil.Process().memory_info().rss,
             "gc_objects": len(gc.get_objects()),
             "tracing": tracemalloc.is_tracing(),
-            "heap": heap.stats(),
+            "heap": platform.malloc_stats(),
         }
         if not tracemalloc.is_tracing():
             return out

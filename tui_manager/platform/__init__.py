@@ -230,3 +230,36 @@ def trim_malloc() -> None:
     """Give the heap's free pages back to the system (glibc; a no-op elsewhere)."""
     if _glibc():
         _libc().malloc_trim(0)  # type: ignore[attr-defined]
+
+
+def malloc_stats() -> dict[str, int] | None:
+    """The C heap (every glibc arena): bytes in use, bytes free but held for reuse, bytes in
+    mapped blocks; None where it cannot be known. RSS that no Python object accounts for is
+    here: `memory` shows it."""
+    if not _glibc():
+        return None
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):  # struct mallinfo2 (glibc >= 2.33): ten size_t
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in [
+                "arena",
+                "ordblks",
+                "smblks",
+                "hblks",
+                "hblkhd",
+                "usmblks",
+                "fsmblks",
+                "uordblks",
+                "fordblks",
+                "keepcost",
+            ]
+        ]
+
+    fn = getattr(_libc(), "mallinfo2", None)
+    if fn is None:  # an older glibc
+        return None
+    fn.restype = MallInfo2
+    info = fn()
+    return {"in_use": info.uordblks, "free": info.fordblks, "mapped": info.hblkhd}
