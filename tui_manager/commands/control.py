@@ -150,8 +150,8 @@ def cmd_memory(args: argparse.Namespace) -> int:
     print(f"RSS {answer['rss'] / 1e6:.1f} MB, {answer['gc_objects']:,} objects")
     if (c_heap := answer.get("heap")) is not None:
         print(
-            f"C heap {c_heap['in_use'] / 1e6:.1f} MB in use, {c_heap['free'] / 1e6:.1f} MB free"
-            f", {c_heap['mapped'] / 1e6:.1f} MB mapped"
+            f"C heap {c_heap['in_use'] / 1e6:.1f} MB in use, {c_heap['free'] / 1e6:.1f} MB in"
+            f" free chunks, {c_heap['mapped'] / 1e6:.1f} MB mapped"
         )
     if not answer.get("tracing"):
         print(f"(start up with {memory.ENV}=1 or more to see where it grows)")

@@ -18,7 +18,7 @@ import os
 import select
 import socket
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 PORTABLE_VAR = "AUTOGPT_DEV_PORTABLE"
 # Every child (and so every descendant, which inherits the environment) carries
@@ -232,34 +232,31 @@ def trim_malloc() -> None:
         _libc().malloc_trim(0)  # type: ignore[attr-defined]
 
 
-def malloc_stats() -> dict[str, int] | None:
-    """The C heap (every glibc arena): bytes in use, bytes free but held for reuse, bytes in
-    mapped blocks; None where it cannot be known. RSS that no Python object accounts for is
-    here: `memory` shows it."""
-    if not _glibc():
-        return None
+@functools.cache
+def _mallinfo2() -> Any:
+    """glibc's mallinfo2 (>= 2.33) returning its struct: ten size_t; None on an older glibc."""
     import ctypes
 
-    class MallInfo2(ctypes.Structure):  # struct mallinfo2 (glibc >= 2.33): ten size_t
+    class MallInfo2(ctypes.Structure):
         _fields_ = [
             (name, ctypes.c_size_t)
-            for name in [
-                "arena",
-                "ordblks",
-                "smblks",
-                "hblks",
-                "hblkhd",
-                "usmblks",
-                "fsmblks",
-                "uordblks",
-                "fordblks",
-                "keepcost",
-            ]
+            for name in (
+                *("arena", "ordblks", "smblks", "hblks", "hblkhd"),
+                *("usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"),
+            )
         ]
 
     fn = getattr(_libc(), "mallinfo2", None)
-    if fn is None:  # an older glibc
+    if fn is not None:
+        fn.restype = MallInfo2
+    return fn
+
+
+def malloc_stats() -> dict[str, int] | None:
+    """The C heap (every glibc arena): bytes in use, bytes in free chunks (some of whose pages
+    trim_malloc has given back), bytes in mapped blocks; None where it cannot be known."""
+    fn = _mallinfo2() if _glibc() else None
+    if fn is None:
         return None
-    fn.restype = MallInfo2
     info = fn()
     return {"in_use": info.uordblks, "free": info.fordblks, "mapped": info.hblkhd}
