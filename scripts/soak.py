@@ -162,7 +162,8 @@ class Soak:
         self.edits: list[tuple[str, float]] = []
         self.recoveries: list[float] = []
         self.unrecovered: list[str] = []
-        self.samples: list[tuple[float, int, int, float, int]] = []
+        # (t, fds, threads, RSS MB, processes, log rings MB, C heap in use + free MB)
+        self.samples: list[tuple[float, int, int, float, int, float, float]] = []
         self.loads: list[tuple[float, float, float]] = [machine.load()]
         self.memory: list[tuple[float, dict[str, Any]]] = []  # (t, the manager's `memory`)
         self.subscriber = Subscriber(stack.ws_url)
@@ -171,9 +172,12 @@ class Soak:
     def sample(self, t: float) -> None:
         m = self.stack.manager
         tree = m.children(recursive=True)
-        self.samples.append(
-            (t, m.num_fds(), m.num_threads(), m.memory_info().rss / 2**20, len(tree))
-        )
+        said = self.stack.memory()  # the manager's own account: what its RSS is made of
+        rings = (said.get("rings") or {}).get("held", 0) / 2**20
+        heap = said.get("heap") or {}
+        c_heap = (heap.get("in_use", 0) + heap.get("free", 0)) / 2**20
+        rss = m.memory_info().rss / 2**20
+        self.samples.append((t, m.num_fds(), m.num_threads(), rss, len(tree), rings, c_heap))
         self.loads.append(machine.load())
 
     def act(self, action: str) -> None:

@@ -118,7 +118,11 @@ def write_report(
     window = min(3600.0, last[0] / 2)
     tail = [s for s in soak.samples if s[0] >= last[0] - window]
     tail_growth = max(s[3] for s in tail) - tail[0][3] if tail else 0.0
-    levels_off = tail_growth <= RSS_LIMIT_MB
+    # The log rings are capped (5,000 lines or 2 MiB a service), but a quiet service fills
+    # its ring for hours, a line at a time: that growth is counted apart, never as a leak.
+    ring_growth = tail[-1][5] - tail[0][5] if tail else 0.0
+    beyond = max(s[3] - s[5] for s in tail) - (tail[0][3] - tail[0][5]) if tail else 0.0
+    levels_off = beyond <= RSS_LIMIT_MB
     checks = [
         ("every restart followed by a spawn of a new pid", restarts, not_respawned),
         ("every SIGKILLed service came back", len(soak.kills), kills_bad),
@@ -134,8 +138,10 @@ def write_report(
         ("`down` exit 0 and `up` exit 0", 2,
          [] if down_code == 0 and up_code == 0 else [f"down {down_code}, up {up_code}"]),
         ("no process left after `down`", 1, [str(p) for p in leftovers]),
-        (f"RSS levels off (the last {window / 60:.0f} min grow {RSS_LIMIT_MB:g} MB at most)", 1,
-         [] if levels_off else [f"+{tail_growth:.1f} MB in the last {window / 60:.0f} min"]),
+        (f"RSS levels off (the last {window / 60:.0f} min grow {RSS_LIMIT_MB:g} MB at most "
+         "beyond the log rings)", 1,
+         [] if levels_off else [f"+{beyond:.1f} MB beyond the rings in the last "
+                                f"{window / 60:.0f} min"]),
     ]  # fmt: skip
     ok = all(not bad for _, _, bad in checks)
     day = started.date().isoformat()
@@ -193,6 +199,9 @@ def write_report(
         f"- manager at the start / the end: RSS {first[3]:.1f} / {last[3]:.1f} MB, "
         f"fds {first[1]} / {last[1]}, threads {first[2]} / {last[2]}, "
         f"processes under it {first[4]} / {last[4]}",
+        f"- RSS in the last {window / 60:.0f} min: +{tail_growth:.1f} MB, of which the log rings "
+        f"+{ring_growth:.1f} MB (they hold {last[5]:.1f} MB at the end; the C heap in use and "
+        f"free: {tail[0][6] if tail else 0:.1f} -> {last[6]:.1f} MB)",
         "",
         *memory_section(soak.memory),
         "## Charts",
@@ -201,10 +210,10 @@ def write_report(
         "",
         "## Samples (every 10 minutes)",
         "",
-        "| t (min) | RSS MB | open fds | threads | processes |",
-        "|---|---|---|---|---|",
+        "| t (min) | RSS MB | of it, log rings MB | C heap MB | open fds | threads | processes |",
+        "|---|---|---|---|---|---|---|",
         *(
-            f"| {s[0] / 60:.0f} | {s[3]:.1f} | {s[1]} | {s[2]} | {s[4]} |"
+            f"| {s[0] / 60:.0f} | {s[3]:.1f} | {s[5]:.1f} | {s[6]:.1f} | {s[1]} | {s[2]} | {s[4]} |"
             for i, s in enumerate(soak.samples)
             if i % 20 == 0 or s is last
         ),

@@ -128,7 +128,9 @@ async def run(
 
         sup.bus.subscribe(on_hangup)
         early = early_signals.pending()
-        server = ControlServer(sup, state.socket_path())
+        server = ControlServer(
+            sup, state.socket_path(), rings=lambda: [s.log.ring for s in sup.services.values()]
+        )
         await server.start()
         reloader = None
         web = None

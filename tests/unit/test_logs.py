@@ -1,7 +1,14 @@
 from pathlib import Path
 
 from tui_manager.core.events import LogLines
-from tui_manager.core.logs import LineAssembler, RotatingFile, ServiceLog, decode_lines, tail_block
+from tui_manager.core.logs import (
+    BlockRing,
+    LineAssembler,
+    RotatingFile,
+    ServiceLog,
+    decode_lines,
+    tail_block,
+)
 
 
 def test_assembler_keeps_partial_lines_across_chunks():
@@ -153,3 +160,17 @@ def test_the_ring_is_bounded_in_bytes_as_well_as_lines():
     big = b"y" * (1 << 20) + b"\n"  # one block bigger than the bound is kept, alone
     ring.add(0.0, "stdout", big)
     assert ring.blocks[-1][2] == big and len(ring.blocks) == 1
+
+
+def test_a_rings_footprint_grows_until_the_ring_is_full_and_then_stays():
+    """A quiet service's ring: one line per block, so the Python objects cost more than the
+    bytes; once max_lines is reached the footprint is flat (what `memory` reports)."""
+    ring = BlockRing(max_lines=1000)
+    sizes = []
+    for i in range(3000):
+        ring.add(float(i), "stdout", b"INFO notification_manager sent %05d\n" % i)
+        if i % 500 == 499:
+            sizes.append(ring.footprint())
+    assert sizes[0] < sizes[1] and ring.bytes < sizes[1]  # filling; objects above payload
+    assert max(sizes[1:]) - min(sizes[1:]) <= 1024  # full: flat (a deque block aside)
+    assert len(ring) == 1000

@@ -148,6 +148,8 @@ def cmd_memory(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2))
         return 0
     print(f"RSS {answer['rss'] / 1e6:.1f} MB, {answer['gc_objects']:,} objects")
+    if (rings := answer.get("rings")) is not None:
+        print(f"log rings {rings['held'] / 1e6:.1f} MB ({rings['lines']:,} lines)")
     if (c_heap := answer.get("heap")) is not None:
         print(
             f"C heap {c_heap['in_use'] / 1e6:.1f} MB in use, {c_heap['free'] / 1e6:.1f} MB in"

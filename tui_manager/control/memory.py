@@ -1,7 +1,8 @@
 """Where the manager's memory goes, for the `memory` control command (the soak asks it).
 
-Always: RSS, the garbage collector's counts and, under glibc, the C heap's bytes in use and free
-(freed but held by malloc: RSS that no object accounts for). With AUTOGPT_DEV_TRACEMALLOC=N in the
+Always: RSS, what the log rings hold (bounded, but a quiet service's ring fills for hours),
+the garbage collector's counts and, under glibc, the C heap's bytes in use and free (freed but
+held by malloc: RSS that no object accounts for). With AUTOGPT_DEV_TRACEMALLOC=N in the
 manager's environment (N frames per allocation; tracemalloc makes allocation slower, so it is
 never on by default): the allocations that grew most since the previous `memory` request,
 grouped by traceback, and the traced total.
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import platform
 
 if TYPE_CHECKING:
     import tracemalloc
+
+    from ..core.logs import BlockRing
 
 ENV = "AUTOGPT_DEV_TRACEMALLOC"
 
@@ -30,8 +34,9 @@ def start_if_asked() -> None:
 
 
 class MemoryProbe:
-    def __init__(self) -> None:
+    def __init__(self, rings: Callable[[], Iterable[BlockRing]] | None = None) -> None:
         self._last: tracemalloc.Snapshot | None = None
+        self._rings = rings
 
     def report(self, top: int) -> dict[str, Any]:
         import tracemalloc
@@ -44,6 +49,13 @@ class MemoryProbe:
             "tracing": tracemalloc.is_tracing(),
             "heap": platform.malloc_stats(),
         }
+        if self._rings is not None:
+            rings = list(self._rings())
+            out["rings"] = {
+                "lines": sum(len(r) for r in rings),
+                "bytes": sum(r.bytes for r in rings),
+                "held": sum(r.footprint() for r in rings),
+            }
         if not tracemalloc.is_tracing():
             return out
         snap = tracemalloc.take_snapshot().filter_traces(

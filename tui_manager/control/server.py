@@ -13,13 +13,17 @@ import contextlib
 import os
 import re
 from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.engine import Engine, UnknownService
 from ..core.events import Lifecycle, LogLines, Message
 from . import wire
 from .memory import MemoryProbe
+
+if TYPE_CHECKING:
+    from ..core.logs import BlockRing
 
 MAX_REQUEST = 1 << 20
 QUEUE_BYTES = 8 << 20  # log data a subscriber may have pending before lines are dropped
@@ -27,12 +31,14 @@ QUEUE_EVENTS = 50_000  # lifecycle/state messages pending before a client is cut
 
 
 class ControlServer:
-    def __init__(self, engine: Engine, path: Path) -> None:
+    def __init__(
+        self, engine: Engine, path: Path, rings: Callable[[], Iterable[BlockRing]] | None = None
+    ) -> None:
         self.engine = engine
         self.path = path
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
-        self.memory = MemoryProbe()
+        self.memory = MemoryProbe(rings)
 
     async def start(self) -> None:
         old_umask = os.umask(0o177)  # the socket is born 0600: no window where others can connect

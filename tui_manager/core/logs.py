@@ -7,6 +7,7 @@ stderr never interleave mid-line), keep the partial tail per stream, and flush i
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -218,6 +219,14 @@ class BlockRing:
 
     def __len__(self) -> int:
         return min(self.lines, self.max_lines)
+
+    def footprint(self) -> int:
+        """Bytes the ring holds as Python objects: a quiet service fills its ring over hours, a
+        line per block, so its RSS grows long after a flood filled a busy one (`memory`)."""
+        per_block = sys.getsizeof((0.0, "", b"", 0)) + sys.getsizeof(0.0)
+        return sys.getsizeof(self.blocks) + sum(
+            per_block + sys.getsizeof(block) for _, _, block, _ in self.blocks
+        )
 
 
 class ServiceLog:
