@@ -162,8 +162,8 @@ class Soak:
         self.edits: list[tuple[str, float]] = []
         self.recoveries: list[float] = []
         self.unrecovered: list[str] = []
-        # (t, fds, threads, RSS MB, processes, log rings MB, C heap in use + free MB)
-        self.samples: list[tuple[float, int, int, float, int, float, float]] = []
+        # (t, fds, threads, RSS MB, processes, log rings MB, C heap in use MB, its free MB)
+        self.samples: list[tuple[float, int, int, float, int, float, float, float]] = []
         self.loads: list[tuple[float, float, float]] = [machine.load()]
         self.memory: list[tuple[float, dict[str, Any]]] = []  # (t, the manager's `memory`)
         self.subscriber = Subscriber(stack.ws_url)
@@ -175,9 +175,9 @@ class Soak:
         said = self.stack.memory()  # the manager's own account: what its RSS is made of
         rings = (said.get("rings") or {}).get("held", 0) / 2**20
         heap = said.get("heap") or {}
-        c_heap = (heap.get("in_use", 0) + heap.get("free", 0)) / 2**20
+        in_use, free = heap.get("in_use", 0) / 2**20, heap.get("free", 0) / 2**20
         rss = m.memory_info().rss / 2**20
-        self.samples.append((t, m.num_fds(), m.num_threads(), rss, len(tree), rings, c_heap))
+        self.samples.append((t, m.num_fds(), m.num_threads(), rss, len(tree), rings, in_use, free))
         self.loads.append(machine.load())
 
     def act(self, action: str) -> None:

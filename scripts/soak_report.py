@@ -200,8 +200,9 @@ def write_report(
         f"fds {first[1]} / {last[1]}, threads {first[2]} / {last[2]}, "
         f"processes under it {first[4]} / {last[4]}",
         f"- RSS in the last {window / 60:.0f} min: +{tail_growth:.1f} MB, of which the log rings "
-        f"+{ring_growth:.1f} MB (they hold {last[5]:.1f} MB at the end; the C heap in use and "
-        f"free: {tail[0][6] if tail else 0:.1f} -> {last[6]:.1f} MB)",
+        f"+{ring_growth:.1f} MB (they hold {last[5]:.1f} MB at the end; the C heap in use "
+        f"{tail[0][6] if tail else 0:.1f} -> {last[6]:.1f} MB, in free chunks "
+        f"{tail[0][7] if tail else 0:.1f} -> {last[7]:.1f} MB)",
         "",
         *memory_section(soak.memory),
         "## Charts",
@@ -210,10 +211,12 @@ def write_report(
         "",
         "## Samples (every 10 minutes)",
         "",
-        "| t (min) | RSS MB | of it, log rings MB | C heap MB | open fds | threads | processes |",
-        "|---|---|---|---|---|---|---|",
+        "| t (min) | RSS MB | of it, log rings MB | C heap in use MB | C heap free MB | open fds"
+        " | threads | processes |",
+        "|---|---|---|---|---|---|---|---|",
         *(
-            f"| {s[0] / 60:.0f} | {s[3]:.1f} | {s[5]:.1f} | {s[6]:.1f} | {s[1]} | {s[2]} | {s[4]} |"
+            f"| {s[0] / 60:.0f} | {s[3]:.1f} | {s[5]:.1f} | {s[6]:.1f} | {s[7]:.1f} | {s[1]} "
+            f"| {s[2]} | {s[4]} |"
             for i, s in enumerate(soak.samples)
             if i % 20 == 0 or s is last
         ),
@@ -238,6 +241,9 @@ def memory_section(memory: list[tuple[float, dict[str, Any]]]) -> list[str]:
         f"{base.get('rss', 0) / 2**20:.1f} -> {end.get('rss', 0) / 2**20:.1f} MB, Python "
         f"objects {base.get('gc_objects', '?')} -> {end.get('gc_objects', '?')}",
     ]
+    before, after = Counter(base.get("types", {})), Counter(end.get("types", {}))
+    if grew := (after - before).most_common(8):
+        lines[-1] += "; the types that gained most: " + ", ".join(f"{t} +{n}" for t, n in grew)
     if end.get("tracing"):
         lines[-1] += (
             f", traced {base.get('traced', 0) / 2**20:.2f} -> {end.get('traced', 0) / 2**20:.2f}"

@@ -1,17 +1,19 @@
 """Where the manager's memory goes, for the `memory` control command (the soak asks it).
 
 Always: RSS, what the log rings hold (bounded, but a quiet service's ring fills for hours),
-the garbage collector's counts and, under glibc, the C heap's bytes in use and free (freed but
-held by malloc: RSS that no object accounts for). With AUTOGPT_DEV_TRACEMALLOC=N in the
-manager's environment (N frames per allocation; tracemalloc makes allocation slower, so it is
-never on by default): the allocations that grew most since the previous `memory` request,
-grouped by traceback, and the traced total.
+the garbage collector's objects counted by type and, under glibc, the C heap: bytes in use,
+bytes in free chunks (address space malloc keeps; the pages trim_malloc gave back are not
+resident) and bytes mapped. With AUTOGPT_DEV_TRACEMALLOC=N in the manager's environment (N
+frames per allocation; tracemalloc makes allocation slower, so it is never on by default): the
+allocations that grew most since the previous `memory` request, grouped by traceback, and the
+traced total.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +45,12 @@ class MemoryProbe:
 
         import psutil
 
+        # Counted by type, so that two answers hours apart say which objects accumulate.
+        types = Counter(type(o).__qualname__ for o in gc.get_objects())
         out: dict[str, Any] = {
             "rss": psutil.Process().memory_info().rss,
-            "gc_objects": len(gc.get_objects()),
+            "gc_objects": types.total(),
+            "types": dict(types),
             "tracing": tracemalloc.is_tracing(),
             "heap": platform.malloc_stats(),
         }
