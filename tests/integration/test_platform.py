@@ -261,3 +261,59 @@ def test_the_c_heap_is_measured_and_trimmed_under_glibc():
     assert after is not None and after["in_use"] < before["in_use"] + 10e6
     assert me.memory_info().rss < held - 60e6  # the pages went back to the system
     del keep
+
+
+QUIET_AND_BUSY = """
+import json, os, sys
+from pathlib import Path
+from tui_manager import platform
+from tui_manager.core.logs import ServiceLog
+from tui_manager.core.process import ChildProcess, _on_readable
+
+platform.settle_malloc()  # as `up` does
+how, out = sys.argv[1], Path(sys.argv[2])
+quiet, busy = ServiceLog(out / "quiet.log", 10**9, 0), ServiceLog(out / "busy.log", 10**9, 0)
+child = ChildProcess(0, "marker")
+q, qw = os.pipe()
+b, bw = os.pipe()
+child._fds = {q: "stdout", b: "stdout"}
+
+
+def drain(fd, log):
+    if how == "os.read":  # what the reader did before: a 64 KiB read, shrunk to what came
+        log.feed("stdout", os.read(fd, 65536))
+    else:
+        _on_readable(None, child, fd, log.feed)
+
+
+for i in range(30_000):
+    os.write(qw, b"%d a quiet service says one line now and then\\n" % i)
+    drain(q, quiet)
+    if i % 3 == 0:  # a busy one: blocks of a few KiB that its ring keeps a while
+        os.write(bw, b"x" * (3000 + i * 7919 % 20000) + b"\\n")
+        drain(b, busy)
+    if i % 1000 == 0:
+        platform.trim_malloc()  # as `up` does every minute
+platform.trim_malloc()
+print(json.dumps({"rings": len(quiet.ring) + len(busy.ring), **platform.malloc_stats()}))
+"""
+
+
+def test_a_quiet_services_lines_do_not_pin_the_heap(tmp_path):
+    """A line kept in a ring for hours must not keep the 64 KiB it was read into: the soak's C
+    heap grew 8 MB/h that way. The control: the same lines read the old way (os.read, 64 KiB
+    shrunk to what came) leave megabytes of free chunks that nothing can reuse."""
+    if platform.malloc_stats() is None:
+        pytest.skip("the C heap is measured under glibc only (Linux, not portable mode)")
+
+    def free_chunks(how: str) -> int:
+        run = subprocess.run(
+            [PY, "-c", QUIET_AND_BUSY, how, str(tmp_path)],
+            capture_output=True, text=True, timeout=60, cwd=ROOT, check=True,
+        )  # fmt: skip
+        said = json.loads(run.stdout)
+        assert said["rings"] > 5000  # both rings full: the lines are kept
+        return int(said["free"])
+
+    assert free_chunks("os.read") > 8 << 20  # the measure sees the fragmentation
+    assert free_chunks("ours") < 2 << 20
