@@ -180,6 +180,8 @@ def test_memory_answers_rss_and_what_grew_since_the_last_ask(write_config):
         assert second["growth"] and any(
             "tui_manager" in frame for g in second["growth"] for frame in g["traceback"]
         ), second["growth"]
+        types = second["types"]  # every object the collector tracks, by type: events among them
+        assert sum(types.values()) == second["gc_objects"] and types["Lifecycle"] > 0, types
         rings = second["rings"]  # the ticker's lines, as blocks in its ring
         assert rings["lines"] > 50 and rings["held"] > rings["bytes"] > 0, rings
         table = cli("memory", cwd=up.cwd).stdout
@@ -195,3 +197,4 @@ def test_memory_without_tracing_says_how_to_trace(up: Up):
     assert "AUTOGPT_DEV_TRACEMALLOC=1 or more" in r.stdout and "GREW" not in r.stdout, r.stdout
     assert ("C heap" in r.stdout) is (not platform.CAPS.portable), r.stdout
     assert re.search(r"log rings \d+\.\d MB \([\d,]+ lines\)", r.stdout), r.stdout
+    assert re.search(r"most of them: \w+ [\d,]+, ", r.stdout), r.stdout

@@ -148,6 +148,9 @@ def cmd_memory(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2))
         return 0
     print(f"RSS {answer['rss'] / 1e6:.1f} MB, {answer['gc_objects']:,} objects")
+    if types := answer.get("types"):
+        most = sorted(types.items(), key=lambda kv: -kv[1])[:6]
+        print("most of them: " + ", ".join(f"{name} {n:,}" for name, n in most))
     if (rings := answer.get("rings")) is not None:
         print(f"log rings {rings['held'] / 1e6:.1f} MB ({rings['lines']:,} lines)")
     if (c_heap := answer.get("heap")) is not None:
