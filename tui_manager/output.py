@@ -57,9 +57,12 @@ class Spool:
 
     def __init__(self, bound: int) -> None:
         self.bound = bound
-        self.memory: deque[bytes] = deque()
+        # Each block with its newlines, counted once as it comes (a flood's blocks are MiBs:
+        # counting them again on the way out cost as much as writing them).
+        self.memory: deque[tuple[bytes, int]] = deque()
         self.in_memory = 0
         self.file: BinaryIO | None = None
+        self.on_disk: deque[tuple[int, int]] = deque()  # (size, newlines) of each block spooled
         self.read_at = self.write_at = 0  # offsets in the spool file
         self.lines = 0  # newlines waiting, for the marker
 
@@ -68,10 +71,11 @@ class Spool:
         return self.in_memory + self.write_at - self.read_at
 
     def append(self, data: bytes) -> None:
-        self.lines += data.count(b"\n")
+        lines = data.count(b"\n")
+        self.lines += lines
         # Once anything went to disk, everything after it does too, or the order would break.
         if self.file is None and self.in_memory + len(data) <= self.bound:
-            self.memory.append(data)
+            self.memory.append((data, lines))
             self.in_memory += len(data)
             return
         if self.file is None:
@@ -79,28 +83,34 @@ class Spool:
         self.file.seek(self.write_at)
         self.file.write(data)
         self.write_at += len(data)
+        self.on_disk.append((len(data), lines))
 
     def take(self) -> bytes:
         """The next bytes to write: a big block as it is (a flood's blocks are MiBs), small
         ones joined; from memory first, then from the spool."""
         if self.memory:
-            parts = [self.memory.popleft()]
-            size = len(parts[0])
-            while self.memory and size < PIECE and len(self.memory[0]) < PIECE:
-                parts.append(self.memory.popleft())
-                size += len(parts[-1])
+            first, lines = self.memory.popleft()
+            parts, size = [first], len(first)
+            while self.memory and size < PIECE and len(self.memory[0][0]) < PIECE:
+                block, n = self.memory.popleft()
+                parts.append(block)
+                size, lines = size + len(block), lines + n
             self.in_memory -= size
             data = parts[0] if len(parts) == 1 else b"".join(parts)
-        elif self.file is not None and self.read_at < self.write_at:
+        elif self.on_disk and self.file is not None:
+            size = lines = 0
+            while self.on_disk and (not size or size + self.on_disk[0][0] <= 1 << 20):
+                n_bytes, n = self.on_disk.popleft()  # whole blocks: their counts stay true
+                size, lines = size + n_bytes, lines + n
             self.file.flush()
             self.file.seek(self.read_at)
-            data = self.file.read(min(1 << 20, self.write_at - self.read_at))
+            data = self.file.read(size)
             self.read_at += len(data)
-            if self.read_at == self.write_at:
+            if not self.on_disk:
                 self.drop_file()
         else:
             return b""
-        self.lines -= data.count(b"\n")
+        self.lines -= lines
         return data
 
     def clear(self) -> tuple[int, int]:
@@ -115,6 +125,7 @@ class Spool:
         if self.file is not None:
             self.file.close()
         self.file = None
+        self.on_disk.clear()
         self.read_at = self.write_at = 0
 
 

@@ -9,7 +9,7 @@ import threading
 import time
 
 from tests.conftest import wait_until_sync
-from tui_manager.output import BoundedWriter, never_gives_up
+from tui_manager.output import BoundedWriter, Spool, never_gives_up
 
 LINE = b"x" * 99 + b"\n"
 
@@ -113,3 +113,26 @@ def test_a_closed_reader_is_reported_once():
     writer.close()
     assert closed == [True] and writer.closed
     os.close(w)
+
+
+def test_the_spool_keeps_order_and_its_line_count_through_memory_and_disk():
+    """Blocks past the memory bound go to the spool file and come back whole, in order; the
+    count of waiting lines (the drop marker's number) stays exact without recounting."""
+    spool = Spool(bound=1000)
+    blocks = [b"a\n" * 200, b"b\n" * 300, b"c" * (3 << 20) + b"\n", b"d\n" * 5, b"tail"]
+    for block in blocks:
+        spool.append(block)
+    assert spool.file is not None  # the bound was passed: the rest is on disk
+    assert (spool.lines, spool.size) == (506, sum(map(len, blocks)))
+    out = b""
+    while spool.size:
+        before = spool.lines
+        piece = spool.take()
+        out += piece
+        assert spool.lines == before - piece.count(b"\n")
+    assert out == b"".join(blocks)
+    assert spool.file is None and spool.lines == 0  # emptied: the file is gone
+    spool.append(b"x\n" * 600)
+    spool.append(b"y\n" * 700)
+    assert spool.clear() == (1300, 2600)
+    assert spool.size == 0 and spool.take() == b""

@@ -28,8 +28,7 @@ from ..platform import MARKER_VAR, exits
 from ..platform.proctable import descendants, marked_pids, pid_alive
 from .states import ExitStatus
 
-READ_CHUNK = 65536
-DRAIN_MAX = 16 * READ_CHUNK  # per wake-up of one pipe
+DRAIN_MAX = 1 << 20  # the most one wake-up takes from one pipe (one read into _ReadBuffer)
 LISTEN_FDS_START = 3  # systemd's SD_LISTEN_FDS_START: where held sockets are handed over
 # A bigger stdout pipe (where the system allows one) lets a flooding child run ahead of our reads
 # instead of blocking every 64 KiB (1M lines through `up --headless`: 0.24 s -> 0.18 s). All

@@ -77,11 +77,17 @@ class StatsSampler:
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float], width: int = 10) -> str:
+CPU_SCALE = 5.0  # the CPU sparkline's least full scale, % of a core
+
+
+def sparkline(values: list[float], width: int = 10, scale: float = 0.0) -> str:
+    """The last `width` values as bars, the highest full; with `scale`, never a full bar for
+    less than it (an idle service's 0.3 % blip is noise, not a peak: drawn full, it looked
+    like one, and redrew its row each time)."""
     vals = values[-width:]
     if not vals:
         return ""
-    top = max(max(vals), 1e-9)
+    top = max(max(vals), scale, 1e-9)
     return "".join(BARS[min(len(BARS) - 1, int(v / top * (len(BARS) - 1)))] for v in vals)
 
 

@@ -28,7 +28,10 @@ CHAINS = (
     "The above exception was the direct cause of the following exception:",
 )
 LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "TRACE"}
-MARKS = (b"Traceback (most recent call last)", b'  File "', b"Exception Group Traceback")
+# What a block must hold to be read line by line: a traceback's header (an exception group's
+# "Exception Group Traceback (most recent call last)" holds it too) or a frame line (a
+# SyntaxError at start-up prints frames without a header). Each is a scan of the whole block.
+MARKS = (b"Traceback (most recent call last)", b'  File "')
 FOLLOWING = 20  # lines after the exception line within which the output still "ends" in it
 
 
@@ -106,7 +109,8 @@ class TracebackReader:
 
     def feed_block(self, block: bytes) -> None:
         if self._state == "idle" and self._pending is None and not any(m in block for m in MARKS):
-            self.after += block.count(b"\n")
+            if self.after <= FOLLOWING:  # beyond it only "more than FOLLOWING" matters
+                self.after += block.count(b"\n")
             return
         for line in decode_lines(block):
             self.feed(line)

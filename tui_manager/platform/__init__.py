@@ -201,7 +201,10 @@ def accept_queue(sock: socket.socket) -> int:
 
 # glibc's malloc: mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_BIG = 256 * 1024  # a buffer at least this big is mapped on its own, and unmapped when freed
+# A buffer at least this big is mapped on its own, and unmapped when freed. Above the most a
+# pipe's wake-up reads (1 MiB): a flood's MiB blocks are reused from the heap instead of being
+# mapped and faulted in afresh each time (100 lines of 1 MB: 0.93 -> 0.62 s to the last line).
+_BIG = 4 << 20
 
 
 @functools.cache
@@ -217,8 +220,9 @@ def _glibc() -> bool:
 def settle_malloc() -> bool:
     """A manager runs for days: memory freed after a flood must go back to the system. glibc
     raises its mmap threshold each time a big mapped buffer is freed (up to 32 MiB), after
-    which megabyte-sized reads come from the heap and stay there, fragmented; a fixed
-    threshold keeps them mapped, so freeing them unmaps them. False where it does not apply."""
+    which even tens of MiB come from the heap and stay there, fragmented; a fixed threshold
+    keeps the biggest mapped, so freeing them unmaps them, and the trim threshold and the
+    once-a-minute trim_malloc give back the heap's free pages. False where it does not apply."""
     if not _glibc():
         return False
     libc = _libc()

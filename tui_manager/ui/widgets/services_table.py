@@ -19,14 +19,14 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...base.columns import PADDING, Column, layout
 from ...base.fmt import exit_cell, templates_summary, uptime
-from ...core.stats import ServiceStats, human_bytes, sparkline
+from ...core.stats import CPU_SCALE, ServiceStats, human_bytes, sparkline
 from ...core.status import ServiceStatus
 
 # Data-driven cell colours: the one place the table's palette lives.
@@ -120,7 +120,9 @@ class ServicesTable(ScrollView, can_focus=True):
             "restarts": str(st.restarts),
             "cpu": f"{stats.cpu:.0f}%" if stats and running else "-",
             "mem": human_bytes(stats.rss) if stats and running else "-",
-            "spark": sparkline(list(stats.cpu_history)) if stats and running else "",
+            "spark": sparkline(list(stats.cpu_history), scale=CPU_SCALE)
+            if stats and running
+            else "",
             "mspark": sparkline([float(r) for r in stats.rss_history]) if stats and running else "",
             "probe": st.probe or "-",
             "exit": exit_cell(st.exit_code, st.exit_signal),
@@ -130,23 +132,29 @@ class ServicesTable(ScrollView, can_focus=True):
     def sync(self, statuses: list[ServiceStatus], stats: dict[str, ServiceStats]) -> None:
         """The rows as the statuses say; only a row whose cells changed is drawn again."""
         names = [st.name for st in statuses]
-        changed = names != self.names
         templates = templates_summary([st.warm for st in statuses])
         if templates != self.border_subtitle:
             self.border_subtitle = templates
+        dirty = []
         for i, st in enumerate(statuses, 1):
             cells = self.cells_for(i, st, stats.get(st.name))
             if self._cells.get(st.name) != cells:
                 self._cells[st.name] = cells
-                changed = True
-        if not changed:
+                dirty.append(st.name)
+        pinned = next((st.name for st in statuses if st.foreground), None)
+        if names == self.names and pinned == self.pinned:
+            # The same rows: only the lines of those whose cells changed are drawn again (an
+            # idle table's uptime ticks: the whole widget each time cost most of its CPU).
+            width = max(self.virtual_size.width, self.size.width)
+            lines = [y for y in map(self._line_of, dirty) if y is not None]
+            if lines:
+                self.refresh(*(Region(0, y, width, 1) for y in lines))
             return
         for gone in set(self._cells) - set(names):
             del self._cells[gone]
             self._rendered.pop(gone, None)
         selected = self.selected()
-        self.names = names
-        self.pinned = next((st.name for st in statuses if st.foreground), None)
+        self.names, self.pinned = names, pinned
         if selected in names and names.index(selected) != self.cursor_row:
             self.cursor_row = names.index(selected)
         self.cursor_row = min(self.cursor_row, max(0, len(names) - 1))
@@ -211,6 +219,14 @@ class ServicesTable(ScrollView, can_focus=True):
         y = event.y - self.gutter.top  # the click's row within the content, the header is 0
         if (name := self._name_at(y)) is not None:
             self._move(self.names.index(name))
+
+    def _line_of(self, name: str) -> int | None:
+        """The content line `name` is drawn on (_name_at's inverse); None: scrolled away."""
+        if self._pin() and name == self.pinned:
+            return self._visible()
+        scrolling = self._scrolling()
+        y = scrolling.index(name) - int(self.scroll_y) + 1 if name in scrolling else 0
+        return y if 1 <= y <= self._visible() - self._pin() else None
 
     def _name_at(self, y: int) -> str | None:
         """The service on content line `y` (0 is the header)."""
