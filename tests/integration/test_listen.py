@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PY, free_port, fx, wait_until_sync
+from tests.conftest import PY, free_port, fx, pid_alive, wait_until_sync
 from tests.integration.test_cli import Up, cli
 from tui_manager.platform import CAPS
 
@@ -150,6 +150,12 @@ def test_overlap_starts_the_new_process_while_the_old_one_drains(tmp_path):
         except AssertionError as e:
             raise AssertionError(f"{e}: {web()}\n{up.output()}") from None
         seen = web()
+        # The old ones finished their requests and exited; nothing was killed: the new one's
+        # start is not swept up by an old one's stop (before: SIGKILLed at its stop_timeout).
+        exits = [r for r in seen if r["event"] == "exit"]
+        assert [(r["code"], r["signal"], r["requested"]) for r in exits] == [(0, None, True)] * 2
+        spawns = [int(str(r["pid"])) for r in seen if r["event"] == "spawn"]
+        assert len(spawns) == 3 and pid_alive(spawns[-1])  # the first and two restarts, no more
         # Each new process was spawned before the old one had exited: they overlapped.
         first_exit = next(i for i, r in enumerate(seen) if r["event"] == "exit")
         assert seen[first_exit - 1]["event"] == "spawn" and seen[first_exit - 2]["event"] == "spawn"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import mmap
 import os
 import shutil
@@ -49,7 +50,7 @@ class SpawnSpec(NamedTuple):
     argv: list[str]  # exec this (an AppProcess: the bootstrap, see bootstrap.py)
     cwd: str
     env: dict[str, str]
-    marker: str  # value of MARKER_VAR: "<run id>:<service>"
+    marker: str  # the service's: "<run id>:<service>" (each start's adds a number: start_marker)
     tty: bool = False
     blocked: frozenset[int] = frozenset()  # signals the program starts with blocked
     listen: tuple[int, ...] = ()  # the manager's held sockets: the program's fds 3, 4, ...
@@ -191,7 +192,7 @@ def make_pipes(tty: bool = False) -> tuple[int, int, int, int]:
 async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     """Start the child; output goes to on_output from the running loop. Raises SpawnError."""
     env = dict(spec.env)
-    env[MARKER_VAR] = spec.marker
+    env[MARKER_VAR] = marker = start_marker(spec.marker)
     if not os.path.isdir(spec.cwd):
         raise SpawnError(f"not a directory: {spec.cwd}")
     resolve(spec.argv[0], spec.cwd, env)
@@ -202,7 +203,7 @@ async def spawn(spec: SpawnSpec, on_output: OutputCallback) -> ChildProcess:
     held = exec_prefix(passed) if passed else []
     argv = [*platform.spawn_prefix(), *held, *spec.argv]
     try:
-        return _spawn(spec, argv, env, passed, on_output)
+        return _spawn(spec, argv, env, passed, on_output, marker)
     finally:
         for fd in passed:
             os.close(fd)
@@ -214,6 +215,7 @@ def _spawn(
     env: dict[str, str],
     passed: list[int],
     on_output: OutputCallback,
+    marker: str,
 ) -> ChildProcess:
     out_r, out_w, err_r, err_w = make_pipes(spec.tty)
     # The signal mask is inherited through fork and exec: blocked here, for this one call.
@@ -242,7 +244,7 @@ def _spawn(
             os.close(err_w)
     popen.returncode = 0  # we reap it ourselves; keep Popen.__del__ from waiting on it
     pid = popen.pid
-    return attach(pid, spec, out_r, err_r, on_output)
+    return attach(pid, spec, out_r, err_r, on_output, marker)
 
 
 _HELPER = (
@@ -284,13 +286,24 @@ def close_pipes(*fds: int) -> None:
             _enlarged.discard(fd)
 
 
+_starts = itertools.count(1)
+
+
+def start_marker(service_marker: str) -> str:
+    """The marker one start's processes carry: the service's and a number of its own. A stop
+    sweeps for its process's marker; had the starts of a service shared one, the stop of a
+    process finishing its requests after an overlapping restart would find the new process
+    too, wait its whole stop_timeout for it, and then SIGKILL it."""
+    return f"{service_marker}:{next(_starts)}"
+
+
 def attach(
-    pid: int, spec: SpawnSpec, out_r: int, err_r: int, on_output: OutputCallback
+    pid: int, spec: SpawnSpec, out_r: int, err_r: int, on_output: OutputCallback, marker: str
 ) -> ChildProcess:
     """Read a started child's pipes and reap it when it exits. The child is ours to wait for:
-    started here, or forked by a template and reparented to us."""
+    started here, or forked by a template and reparented to us. `marker`: its start's."""
     loop = asyncio.get_running_loop()
-    child = ChildProcess(pid, spec.marker, list(spec.argv))
+    child = ChildProcess(pid, marker, list(spec.argv))
     child._exited = loop.create_future()
     for fd, stream in ((out_r, "stdout"), (err_r, "stderr")):
         if fd >= 0:

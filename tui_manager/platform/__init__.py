@@ -22,7 +22,8 @@ from typing import Any, NamedTuple
 
 PORTABLE_VAR = "AUTOGPT_DEV_PORTABLE"
 # Every child (and so every descendant, which inherits the environment) carries
-# MARKER_VAR=<run id>:<service>: stops and the watchdog find a tree's escapees by it.
+# MARKER_VAR=<run id>:<service>:<start> (a template's: <run id>:<service>:template): stops find
+# a tree's escapees by the whole value, the watchdog every process of the run by its prefix.
 MARKER_VAR = "AUTOGPT_DEV_MARK"
 WINDOWS_MESSAGE = "autogpt-dev runs on Linux and macOS; on Windows use WSL2"
 # prctl(2) options

@@ -24,7 +24,15 @@ from typing import Any, NamedTuple
 from ... import platform
 from ...platform import MARKER_VAR
 from ...platform.proctable import rss_bytes
-from ..process import ChildProcess, OutputCallback, SpawnSpec, attach, close_pipes, make_pipes
+from ..process import (
+    ChildProcess,
+    OutputCallback,
+    SpawnSpec,
+    attach,
+    close_pipes,
+    make_pipes,
+    start_marker,
+)
 from . import bootstrap
 from .plan import RUNTIME_IMPORTS, WarmPlan
 
@@ -146,6 +154,7 @@ class Template:
         With `hold` (the read end of a pipe, and project modules), the process imports those
         modules and then waits for a byte on the pipe before it runs the entry."""
         async with self._lock:
+            marker = start_marker(spec.marker)
             out_r, out_w, err_r, err_w = make_pipes()
             request = {
                 "manager": os.getpid(),
@@ -153,7 +162,7 @@ class Template:
                 "target": self.plan.target,
                 "args": self.plan.args,
                 "cwd": spec.cwd,
-                "env": {**spec.env, MARKER_VAR: spec.marker},
+                "env": {**spec.env, MARKER_VAR: marker},
                 "blocked": self.plan.target == bootstrap.MODULE,  # it unblocks them itself
             }
             sent = [out_w, err_w]
@@ -177,7 +186,7 @@ class Template:
                 self._fail(str(reply.get("refused", "the template refused")))
                 raise Refused(self.reason)
             self.forks += 1
-            return attach(int(reply["pid"]), spec, out_r, err_r, on_output)
+            return attach(int(reply["pid"]), spec, out_r, err_r, on_output, marker)
 
     def _send(self, obj: dict[str, Any], fds: list[int] | None = None) -> None:
         assert self._sock is not None
