@@ -15,6 +15,12 @@ class Column(NamedTuple):
     rank: int  # 0 is always shown; higher ones go first when the width runs out
 
 
+# The CPU and memory samples, and the sparklines drawn from them: the bars span what their
+# titles say (10 bars of 3 s: "cpu 30s"; at 2 s a sample they had spanned 20 s).
+SAMPLE_EVERY = 3.0  # seconds between samples: as often as a person reads them
+SPARK_BARS = 10
+SPARK_SPAN = f"{SPARK_BARS * SAMPLE_EVERY:.0f}s"
+
 # Left to right, as shown.
 COLUMNS: tuple[Column, ...] = (
     Column("n", "#", 1, 0),
@@ -25,8 +31,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("restarts", "restarts", 8, 4),
     Column("cpu", "cpu", 4, 8),
     Column("mem", "mem", 6, 9),
-    Column("spark", "cpu 30s", 10, 11),
-    Column("mspark", "mem 30s", 10, 12),
+    Column("spark", f"cpu {SPARK_SPAN}", SPARK_BARS, 11),
+    Column("mspark", f"mem {SPARK_SPAN}", SPARK_BARS, 12),
     Column("probe", "health", 14, 6),
     Column("exit", "exit", 6, 7),
     Column("reason", "why", 0, 3),

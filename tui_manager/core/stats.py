@@ -1,8 +1,8 @@
 """One psutil sampler for every service: CPU % and RSS of each service's whole process tree.
 
-`sample()` is blocking (it reads the process table); views call it off their UI thread about
-once a second
-and re-arm their timer only after it returns, so a slow sample never piles up.
+`sample()` is blocking (it reads the process table); views call it off their UI thread every
+base.columns.SAMPLE_EVERY seconds and re-arm their timer only after it returns, so a slow
+sample never piles up.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections import deque
 
 import psutil
 
+from ..base.columns import SPARK_BARS
 from ..platform.proctable import tree
 
 HISTORY = 30
@@ -80,7 +81,7 @@ BARS = "▁▂▃▄▅▆▇█"
 CPU_SCALE = 5.0  # the CPU sparkline's least full scale, % of a core
 
 
-def sparkline(values: list[float], width: int = 10, scale: float = 0.0) -> str:
+def sparkline(values: list[float], width: int = SPARK_BARS, scale: float = 0.0) -> str:
     """The last `width` values as bars, the highest full; with `scale`, never a full bar for
     less than it (an idle service's 0.3 % blip is noise, not a peak: drawn full, it looked
     like one, and redrew its row each time)."""

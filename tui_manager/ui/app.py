@@ -21,6 +21,7 @@ from textual.message import Message as UIMessage
 from textual.screen import Screen
 from textual.widgets import Header, Input
 
+from ..base.columns import SAMPLE_EVERY
 from ..base.keys import KEYS, display
 from ..core.engine import Engine, EngineError, UnknownService
 from ..core.events import Lifecycle, LogLines, Message, ShutdownStarted, StateChanged, describe
@@ -35,7 +36,6 @@ from .widgets.log_pane import LogPane, RecentMessages
 from .widgets.services_table import TROUBLE, ServicesTable
 
 FRAME = 1 / 10
-STATS_EVERY = 2.0  # seconds between CPU/memory samples: as often as a person can read them
 # Selecting a service renders this much of its history at once (more is a key away: `p`).
 SHOW_LINES = 1000
 # A pane renders at most this many new lines per frame: a flood shows its newest lines and a
@@ -202,7 +202,7 @@ class Dashboard(App[int]):
         pids = {name: row.pid for name, row in self.rows.items()}
         self.stats = await asyncio.to_thread(self.sampler.sample, pids)  # off the UI thread
         self.sync_table()
-        self.set_timer(STATS_EVERY, self.sample_stats)  # re-armed after the sample: no pile-up
+        self.set_timer(SAMPLE_EVERY, self.sample_stats)  # re-armed after the sample: no pile-up
 
     def show_shutdown(self) -> None:
         if not isinstance(self.screen, ShutdownScreen):
