@@ -61,9 +61,15 @@ def busy(loads: list[tuple[float, float, float]]) -> bool:
 
 
 def describe(start: tuple[float, float, float], end: tuple[float, float, float]) -> str:
+    """The load before the run says whether something else kept the machine busy. The load at
+    the end is the run's own work too (a bench ends with reload floods, a soak with its
+    chaos): it is shown, never judged (it had marked every full run busy)."""
     fmt = "/".join
     text = (
         f"load average (1/5/15 min) {fmt(f'{x:.2f}' for x in start)} at the start, "
-        f"{fmt(f'{x:.2f}' for x in end)} at the end"
+        f"{fmt(f'{x:.2f}' for x in end)} at the end (the run's own work included)"
     )
-    return text + (": **the machine was busy**" if busy([start, end]) else ": an idle machine")
+    verdict = (
+        ": **the machine was busy when it started**" if busy([start]) else ": idle at the start"
+    )
+    return text + verdict
