@@ -143,8 +143,8 @@ class ServicesTable(ScrollView, can_focus=True):
                 dirty.append(st.name)
         pinned = next((st.name for st in statuses if st.foreground), None)
         if names == self.names and pinned == self.pinned:
-            # The same rows: only the lines of those whose cells changed are drawn again (an
-            # idle table's uptime ticks: the whole widget each time cost most of its CPU).
+            # The same rows: only the lines of those whose cells changed are drawn again, not
+            # the whole widget (less to draw by construction; no gain was measurable alone).
             width = max(self.virtual_size.width, self.size.width)
             lines = [y for y in map(self._line_of, dirty) if y is not None]
             if lines:
